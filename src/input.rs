@@ -28,7 +28,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 pub use error::InputError;
 
 mod error;
-mod file_modes;
+pub(crate) mod file_modes;
 mod wording;
 pub use wording::located;
 mod kubectl_output;

@@ -276,6 +276,24 @@ fn document_error(
     first_line: usize,
     doc_line: usize,
 ) -> DocumentError {
+    let mut out = parse_error(e, body, first_line, doc_line);
+    // A chart's template (`{{- if … }}`, `{{ include … | nindent 4 }}`) is no manifest until
+    // rendered; the parser's own words ("key must be a string", "did not find expected node
+    // content") did not say so (audit TTT-real).
+    if body.contains("{{") {
+        out.message.push_str(
+            " (the document holds template directives, {{ … }}: a chart template, not a manifest; check it rendered: helm template … | kvchain check -f -)",
+        );
+    }
+    out
+}
+
+fn parse_error(
+    e: &serde_yaml::Error,
+    body: &str,
+    first_line: usize,
+    doc_line: usize,
+) -> DocumentError {
     let offset = first_line - 1;
     let json_text = json_view(body);
     let json = json_text.is_some();

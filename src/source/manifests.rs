@@ -14,13 +14,13 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::storage::v1::CSIDriver;
-use serde::de::DeserializeOwned;
 
 use crate::input::InputError;
 use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 use doc::Doc;
+use typed::{known, typed};
 
 mod apply_set;
 mod custom;
@@ -29,16 +29,21 @@ mod duplicates;
 pub(crate) mod ephemeral;
 pub mod files;
 mod kustomize;
+mod labels;
 mod namespaces;
 mod nulls;
 mod own_file;
+mod queued;
 mod refused;
 mod run_time;
 mod selector;
 mod strict;
+mod typed;
 mod unread;
 
 const RUNTIME: &str = "manifests: exists only at run time";
+/// Unread documents listed when none could be read, after the first.
+const MAX_LISTED: usize = 20;
 
 /// Read every manifest under `paths` into one snapshot.
 ///
@@ -59,7 +64,12 @@ pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
     }
     for (f, text) in &inputs.files {
         match text {
-            Ok(text) => b.file(f, text, inputs.named.contains(f)),
+            Ok(text) => b.file(
+                f,
+                text,
+                inputs.named.contains(f),
+                inputs.namespaces.get(f).map(String::as_str),
+            ),
             Err(e) => {
                 b.unread_pods.push(None);
                 b.unread(e.clone());
@@ -72,7 +82,7 @@ pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
 /// Parse one file's text (exposed for tests and the lab's scenario files).
 pub fn load_str(name: &str, text: &str) -> Result<Snapshot, InputError> {
     let mut b = Builder::default();
-    b.file(Path::new(name), text, true);
+    b.file(Path::new(name), text, true, None);
     b.finish_or_error(name.to_string())
 }
 
@@ -110,8 +120,9 @@ impl Builder {
         self.unread.push(e);
     }
 
-    /// `named`: the file was named on the command line (XX7, [`files::Inputs::named`]).
-    fn file(&mut self, file: &Path, text: &str, named: bool) {
+    /// `named`: the file was named on the command line (XX7, [`files::Inputs::named`]);
+    /// `namespace`: the one a kustomization renders its objects into ([`kustomize`]).
+    fn file(&mut self, file: &Path, text: &str, named: bool, namespace: Option<&str>) {
         // Kind-less documents of a named file, judged once the file is read (XX7).
         let (mut kindless, mut objects) = (Vec::new(), false);
         let file: std::sync::Arc<Path> = std::sync::Arc::from(file);
@@ -144,6 +155,9 @@ impl Builder {
             // `key:` with nothing after it is null; the API server prunes nulls, so kubectl
             // applies such a manifest as if the key were absent.
             nulls::prune_nulls(&mut value);
+            if let Some(ns) = namespace {
+                kustomize::put_in(&mut value, ns);
+            }
             // A plain `defaultMode: 0400` is already the octal integer kubectl's YAML 1.1 reads
             // (input::file_modes, where the parser still sees quotes: a quoted "0400" stays
             // the string the API server refuses).
@@ -221,24 +235,6 @@ impl Builder {
                     });
                 }
                 Err(e)
-            }
-        }
-    }
-
-    /// Convert every queued document (the last definition of each object).
-    fn read_queued(&mut self) {
-        let set = std::mem::take(&mut self.set);
-        self.unread_pods.extend(set.unread_pods.iter().cloned());
-        for q in set.into_documents() {
-            let q = match q {
-                Ok(q) => q,
-                Err(e) => {
-                    self.unread(e);
-                    continue;
-                }
-            };
-            if let Err(e) = self.judge(q) {
-                self.unread(e);
             }
         }
     }
@@ -324,6 +320,9 @@ impl Builder {
                 let d: Job = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 // A Job is re-created from its file: the fix names it (audit LL9).
                 let mut w = convert::job(&d);
                 w.file = Some(doc.file.display().to_string());
@@ -337,12 +336,17 @@ impl Builder {
                     .and_then(|s| s.job_template.spec.as_ref())
                     .map(|s| &s.template);
                 let t = strict::containers(doc, &what, "spec.jobTemplate.spec.template", t)?;
+                if let Some(why) = selector {
+                    return Err(doc.err(&what, why));
+                }
                 self.workload(convert::cron_job(&d), t);
             }
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
                 let refused = match p.spec.as_ref() {
-                    Some(s) if !s.containers.is_empty() => duplicates::duplicates("spec", s),
+                    Some(s) if !s.containers.is_empty() => {
+                        duplicates::duplicates("spec", s).or_else(|| labels::refused("spec", s))
+                    }
                     spec => strict::no_containers("spec", spec),
                 };
                 if let Some(why) = refused {
@@ -405,7 +409,7 @@ impl Builder {
                 });
             }
             _ if self.run_time.note(doc.file, &kind) => {}
-            _ => self.other(doc, &what, &kind, value)?,
+            _ => self.other(doc, &what, &kind, value, selector)?,
         }
         if floating {
             let w = (self.workloads.len() > workloads_before).then_some(workloads_before);
@@ -445,10 +449,22 @@ impl Builder {
                 "no objects found (every document is empty, comments or null, or a List without items; kubectl says \"no objects passed to apply\")",
             ));
         };
+        // Every reason, each on its own line: a count alone sent the user through one fix and
+        // one run per document (audit TTT-real, a real-world file refused three ways).
         let mut e = first.clone();
-        if self.unread.len() > 1 {
+        if let [_, rest @ ..] = &self.unread[..]
+            && !rest.is_empty()
+        {
             e.message
-                .push_str(&format!(" (and {} more unread)", self.unread.len() - 1));
+                .push_str(&format!(" (and {} more unread:", rest.len()));
+            for other in rest.iter().take(MAX_LISTED) {
+                e.message.push_str(&format!("\n  {other}"));
+            }
+            if rest.len() > MAX_LISTED {
+                e.message
+                    .push_str(&format!("\n  … {} more", rest.len() - MAX_LISTED));
+            }
+            e.message.push(')');
         }
         Err(e)
     }
@@ -560,27 +576,4 @@ fn merge_error(e: serde_yaml::Error) -> crate::input::stream::DocumentError {
         message: format!("merge key `<<`: {}", crate::input::yaml_error_message(&e)),
         json: false,
     }
-}
-
-/// [`typed`], refused as kubectl refuses it when the document sets a field the type does not
-/// know (`strict`, audit BB4): a kind kvchain reads, whose schema k8s-openapi (or the CRD's
-/// type) holds.
-fn known<T: DeserializeOwned + serde::Serialize>(
-    doc: &Doc,
-    what: &str,
-    v: serde_yaml::Value,
-) -> Result<T, InputError> {
-    let t: T = crate::input::typed_ref(&v).map_err(|e| doc.err(what, e))?;
-    match strict::unknown_field(&v, &t) {
-        Some(why) => Err(doc.err(what, why)),
-        None => Ok(t),
-    }
-}
-
-fn typed<T: DeserializeOwned>(
-    doc: &Doc,
-    what: &str,
-    v: serde_yaml::Value,
-) -> Result<T, InputError> {
-    crate::input::typed(v).map_err(|e| doc.err(what, e))
 }

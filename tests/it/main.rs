@@ -354,6 +354,7 @@ mod tls_pfx_text;
 mod ttt_azure;
 mod ttt_honest;
 mod ttt_honest_order;
+mod ttt_real;
 mod ttt_time;
 mod ttt_time_clock;
 mod ui_app;

@@ -85,7 +85,7 @@ fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
 #[test]
 fn an_argo_rollouts_template_is_read_and_patched_as_a_custom_resource() {
     let rollout = format!(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\n  namespace: team\nspec:\n  replicas: 2\n  strategy:\n    canary: {{}}\n  template:\n{}",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\n  namespace: team\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  strategy:\n    canary: {{}}\n  template:\n{}",
         indent(TEMPLATE, 4)
     );
     let (_, report) = check(&rollout);

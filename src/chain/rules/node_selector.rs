@@ -1,62 +1,80 @@
-//! Pod link: a pod template whose `nodeSelector` still holds a template placeholder
-//! (`kubernetes.io/os: $NODE_SELECTOR_OS`). A nodeSelector value is validated as a label value,
-//! which cannot hold `$`, `{` or `<`: the API server refuses the pod (and a workload, whose
-//! template is validated with it), so no pod exists to mount anything until the template is
-//! rendered. Like every unrendered value (README `kvchain check`) it is said once, as
-//! unrendered, and not judged further; a warning, as KVC306 is while nothing is seen failing.
+//! Pod link: a pod template whose `nodeSelector` is no label (`kubernetes.io/os:
+//! $NODE_SELECTOR_OS`, an unrendered template value, or `agentpool: "gpu pool"`). The API server
+//! validates a nodeSelector as labels (ValidatePodSpec → ValidateLabels), so it refuses what
+//! carries it. A built-in workload or Pod with one is refused as a whole and never read from
+//! manifests (source/manifests/labels.rs). What reaches this rule is the template of a custom
+//! resource (an Argo Rollout, a KEDA ScaledJob): its CRD does not validate the template, so the
+//! resource is accepted, and the API server refuses each ReplicaSet or Job its controller makes
+//! from it: no pod is ever created, an error (audit TTT-real; it was a warning that said the
+//! resource itself was refused).
 
-use super::params;
 use super::remedy;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Link, Severity};
+use crate::chain::model::Link;
+use crate::k8s_name::{label_key_errors, label_value_errors};
 use crate::snapshot::SourceKind;
 
 pub(crate) fn check(cx: &Ctx, link: &mut Link) {
     // A pod or workload a cluster holds passed validation with its nodeSelector (a live
     // template too: the API server validates it with the workload): only a manifest can hold
-    // a placeholder there.
+    // one that is no label.
     if cx.source().kind != SourceKind::Manifests {
         return;
     }
-    let unrendered: Vec<(&String, &String)> = cx
+    let refused: Vec<(&String, &String)> = cx
         .pod
         .node_selector
         .iter()
-        .filter(|(_, v)| params::is_placeholder(v))
+        .filter(|(k, v)| !label_key_errors(k).is_empty() || !label_value_errors(v).is_empty())
         .collect();
-    let Some((key, value)) = unrendered.first() else {
+    let Some((key, value)) = refused.first() else {
         return;
     };
-    let seen: Vec<String> = unrendered
+    let path = cx.pod_spec_path().trim_start_matches('.');
+    let seen: Vec<String> = refused
         .iter()
-        .map(|(k, v)| format!("spec.nodeSelector.{k}: {v}"))
+        .map(|(k, v)| format!("{path}.nodeSelector.{k}: {v}"))
         .collect();
-    let (confirm, fix) = remedy::unrendered(&format!("nodeSelector {key}"), value);
-    // A workload's template is validated with the workload: its apply fails, there is no
-    // ReplicaSet or pod whose events to look for.
-    let (whose, refused) = if cx.template {
-        (
-            "pod template",
-            format!("the API server refuses {} itself", cx.owner_resource()),
-        )
+    let entries = (refused.iter())
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let unrendered = crate::chain::rules::params::is_placeholder(value);
+    let (confirm, fix) = if unrendered {
+        remedy::unrendered(&format!("nodeSelector {key}"), value)
     } else {
-        ("pod", "the API server refuses the pod".to_string())
+        (
+            format!("grep -rn -F {} .", remedy::sh_word(value)),
+            format!(
+                "# make nodeSelector {key} a label value the API server takes (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric): a label of the node pool the pods should run on"
+            ),
+        )
     };
-    let mut f = cx.finding(
+    let (whose, made) = match (cx.template, cx.workload.map(|(k, _)| k)) {
+        (true, Some("ScaledJob")) => ("pod template", "each Job its controller makes from it"),
+        (true, Some("Rollout")) => (
+            "pod template",
+            "each ReplicaSet its controller makes from it",
+        ),
+        (true, _) => ("pod template", "what its controller makes from it"),
+        (false, _) => ("pod", "the pod"),
+    };
+    let why = if unrendered {
+        "unrendered template values"
+    } else {
+        "values that are no label"
+    };
+    let f = cx.finding(
         Code::KVC106,
         cx.owner_resource(),
         format!(
-            "the {whose}'s nodeSelector holds unrendered template values ({}): label values cannot hold them, so {refused} and nothing runs until the template is rendered",
-            seen.iter()
-                .map(|s| s.trim_start_matches("spec.nodeSelector."))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "the {whose}'s nodeSelector holds {why} ({entries}): a nodeSelector is validated as labels, so the API server refuses {made} (spec.template.spec.nodeSelector: Invalid value) and no pod of {} runs",
+            cx.owner_resource()
         ),
         seen,
         confirm,
         fix,
     );
-    f.severity = Severity::Warning;
     link.findings.push(f);
 }

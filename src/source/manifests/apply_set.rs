@@ -45,7 +45,13 @@ pub(super) struct ApplySet {
     floating_spcs: Vec<usize>,
     /// Where List items refused here may define pods ([`super::unread::pods_of`]).
     pub unread_pods: Vec<Option<String>>,
+    /// Each superseded definition, kept: (position of the later one, its own position, it).
+    /// kubectl apply leaves it in place when the API server refuses the later one.
+    held: Vec<(usize, usize, Queued)>,
 }
+
+/// The queued documents in order and the superseded definitions held back ([`ApplySet::held`]).
+pub(super) type Parts = (Vec<Result<Queued, InputError>>, Vec<(usize, usize, Queued)>);
 
 /// The kinds kvchain reads: only their duplicates change a verdict.
 pub(super) const READ: [&str; 14] = [
@@ -119,7 +125,10 @@ impl ApplySet {
             && let Some(earlier) = self.placed.insert(key.clone(), self.queued.len())
             && let Ok(gone) = &self.queued[earlier]
         {
-            self.queued[earlier] = Err(superseded(gone, &doc, &key));
+            let why = Err(superseded(gone, &doc, &key));
+            if let Ok(gone) = std::mem::replace(&mut self.queued[earlier], why) {
+                self.held.push((self.queued.len(), earlier, gone));
+            }
         }
         self.queued.push(Ok(doc));
     }
@@ -129,10 +138,11 @@ impl ApplySet {
         self.queued.push(Err(e));
     }
 
-    /// The documents to read and the errors, in order; superseded definitions are errors.
-    pub fn into_documents(mut self) -> impl Iterator<Item = Result<Queued, InputError>> {
+    /// The documents to read and the errors, in order (superseded definitions are errors),
+    /// and the superseded definitions themselves.
+    pub fn into_parts(mut self) -> Parts {
         self.part_floating_spcs();
-        self.queued.into_iter()
+        (self.queued, self.held)
     }
 
     /// Namespace-less SecretProviderClasses of one name: a document is left out when a later
@@ -193,7 +203,10 @@ impl ApplySet {
             let Some(key) = key_of(&earlier.value) else {
                 continue;
             };
-            self.queued[i] = Err(superseded(earlier, later, &key));
+            let why = Err(superseded(earlier, later, &key));
+            if let Ok(gone) = std::mem::replace(&mut self.queued[i], why) {
+                self.held.push((j, i, gone));
+            }
         }
         for (i, home) in homes {
             if let Ok(q) = &mut self.queued[i] {
@@ -360,7 +373,8 @@ mod tests {
 
     /// The documents kept as `file#index`, and the error messages.
     fn read(set: ApplySet) -> (Vec<String>, Vec<String>) {
-        let (kept, left): (Vec<_>, Vec<_>) = set.into_documents().partition(Result::is_ok);
+        let (kept, left): (Vec<_>, Vec<_>) =
+            set.into_parts().0.into_iter().partition(Result::is_ok);
         (
             kept.into_iter()
                 .flatten()

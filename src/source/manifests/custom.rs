@@ -40,18 +40,24 @@ pub(super) struct JobTarget {
 impl super::Builder {
     /// A kind none of the arms above reads: a pod-making custom resource kvchain knows is read
     /// as a workload; another one holding a secrets-store volume is unread (its chain would
-    /// otherwise pass unchecked); the rest are not ours to judge.
+    /// otherwise pass unchecked); the rest are not ours to judge. `selector`: why the
+    /// Rollout's controller refuses its selector ([`super::selector`]).
     pub(super) fn other(
         &mut self,
         doc: &Doc,
         what: &str,
         kind: &str,
         value: serde_yaml::Value,
+        selector: Option<String>,
     ) -> Result<(), InputError> {
         let api_version = str_at(&value, "apiVersion").to_string();
         match known(kind, &api_version) {
             Some("Rollout") => {
                 let r: Custom<RolloutSpec> = typed(doc, what, value)?;
+                // Its controller refuses a selector that does not select the template.
+                if let Some(why) = selector {
+                    return Err(doc.err(what, why));
+                }
                 let spec = r.spec.as_ref();
                 let t = spec.and_then(|s| s.template.as_ref());
                 let replicas = spec.and_then(|s| s.replicas);

@@ -27,6 +27,9 @@ pub struct Inputs {
     /// The files named on the command line (`-` too), not found in a directory: a document
     /// there without a kind is meant as an object, and refused as kubectl refuses it (XX7).
     pub named: HashSet<PathBuf>,
+    /// The namespace a kustomization among the inputs renders a file's objects into
+    /// (`namespace:`), whatever the file says (audit TTT-real).
+    pub namespaces: std::collections::HashMap<PathBuf, String>,
 }
 
 /// Reads everything `paths` names. Only a path given explicitly that cannot be read is an error.
@@ -56,7 +59,7 @@ pub fn read(paths: &[PathBuf]) -> Result<Inputs, InputError> {
     }
     inputs.unlisted = found.unlisted;
     // A kustomization's patches are partial objects, set aside with the reason.
-    super::kustomize::set_aside(&mut inputs.files);
+    inputs.namespaces = super::kustomize::set_aside(&mut inputs.files, &inputs.named);
     if inputs.files.is_empty() && inputs.unlisted.is_empty() {
         // Directories holding no manifest: a mistyped path in CI would otherwise pass green
         // with 0 chains (audit F9). kubectl refuses it too: "no objects passed to apply".

@@ -1,47 +1,77 @@
-//! Kustomize patches among the files: partial objects, not objects to apply.
+//! Kustomize trees among the files: what `kubectl apply -k` sends is the render, not the files
+//! as written.
 //!
-//! A kustomization (`kustomization.yaml`) names patch files under `patches[].path`,
-//! `patchesStrategicMerge[]` and `patchesJson6902[].path` (kustomize docs, "kustomization"
-//! fields). Such a file holds only the fields it changes (an SPC with `keyvaultName` alone, a
-//! Deployment with `replicas` alone, a list of JSON-patch operations), which kustomize merges
-//! into the resources it renders; `kubectl apply -k` never sends it as it is. Read as an object,
-//! a directory of overlays gave errors for what only the patch lacks (no provider, no objects,
-//! no containers) and a second, broken SecretProviderClass beside the real one. So a patch is
-//! not read, and said so: what kvchain checked is the tree as written, not the rendered
-//! overlay, which `kubectl kustomize DIR | kvchain check -f -` checks.
+//! A kustomization (`kustomization.yaml`, `.yml` or `Kustomization`) names patch files under
+//! `patches[].path`, `patchesStrategicMerge[]` and `patchesJson6902[].path` (kustomize docs,
+//! "kustomization" fields). Such a file holds only the fields it changes (an SPC with
+//! `keyvaultName` alone, a list of JSON-patch operations), which kustomize merges into the
+//! resources it renders; `kubectl apply -k` never sends it as it is. Read as an object, a
+//! directory of overlays gave errors for what only the patch lacks and a second, broken
+//! SecretProviderClass beside the real one. So a patch is not read, and said so, also when it is
+//! named alone on the command line beside the kustomization that names it (audit TTT-real).
+//!
+//! A kustomization's `namespace:` puts every namespaced object it renders (its `resources`,
+//! `bases` and `components`, through the kustomizations of the directories they name) into
+//! that namespace, whatever the file says; `namePrefix` / `nameSuffix` rename them. Read as
+//! written, such objects were diagnosed in a namespace (and under names) they never have, with
+//! fixes for objects that do not exist (audit TTT-real). So each file is read as every
+//! rendering kustomization among the inputs (or beside a file named alone) puts it: in the one
+//! namespace they all set, or as written when none sets one. When they disagree (overlays of
+//! two namespaces over one base) or rename, it is not read, naming the overlays and the command
+//! that checks each render (`kubectl kustomize DIR | kvchain check -f -`).
 
-use std::collections::HashMap;
+mod render;
+
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
 use crate::input::InputError;
 
-/// The file names kustomize looks for in a directory (the extension-less one is not a file
-/// kvchain reads from a directory, so it names no patch here).
-const NAMES: [&str; 2] = ["kustomization.yaml", "kustomization.yml"];
+/// The file names kustomize looks for in a directory, in its order.
+const NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// Each patch file the kustomizations among `files` name (their paths resolved and made
-/// canonical), with the kustomization that names it.
-fn patches(files: &[(PathBuf, Result<String, InputError>)]) -> HashMap<PathBuf, PathBuf> {
+fn is_kustomization(file: &Path) -> bool {
+    file.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| NAMES.contains(&n))
+}
+
+/// The kustomization file of directory `dir` on disk, if it has one.
+fn in_dir(dir: &Path) -> Option<PathBuf> {
+    NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+/// The kustomizations to judge the inputs by: those among `files`, and the one beside each
+/// file named alone (`named`) whose directory was not given, read from disk. Keyed by their
+/// canonical path, each with the path to show and its parsed value (one that does not parse
+/// names nothing known: its files are read as they are).
+fn known(
+    files: &[(PathBuf, Result<String, InputError>)],
+    named: &HashSet<PathBuf>,
+) -> HashMap<PathBuf, (PathBuf, Value)> {
     let mut out = HashMap::new();
     for (file, text) in files {
-        let is_kustomization = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| NAMES.contains(&n));
-        let (true, Ok(text)) = (is_kustomization, text) else {
+        if let (true, Ok(text)) = (is_kustomization(file), text)
+            && let (Ok(k), Ok(c)) = (crate::input::value(text), file.canonicalize())
+        {
+            out.insert(c, (file.clone(), k));
+        }
+    }
+    for file in named.iter().filter(|f| !is_kustomization(f)) {
+        let Some(k) = file.parent().and_then(in_dir) else {
             continue;
         };
-        // Unparsable, it names nothing known: its files are read as they are.
-        let Ok(k) = crate::input::value(text) else {
+        let Ok(c) = k.canonicalize() else { continue };
+        if out.contains_key(&c) {
             continue;
-        };
-        let dir = file.parent().unwrap_or(Path::new(""));
-        for p in named(&k) {
-            if let Ok(path) = dir.join(p).canonicalize() {
-                out.entry(path).or_insert_with(|| file.clone());
-            }
+        }
+        if let Some(v) = std::fs::read_to_string(&k)
+            .ok()
+            .and_then(|t| crate::input::value(&t).ok())
+        {
+            out.insert(c, (k, v));
         }
     }
     out
@@ -65,30 +95,113 @@ fn named(k: &Value) -> Vec<&str> {
     with_path.chain(strategic).collect()
 }
 
-/// Replaces the text of every patch file among `files` by why it is not read.
-pub(super) fn set_aside(files: &mut [(PathBuf, Result<String, InputError>)]) {
-    let patches = patches(files);
-    if patches.is_empty() {
-        return;
+/// `.` for the empty parent of a relative file name.
+fn dir_of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
+}
+
+/// The command that checks the render of the kustomization at `file`.
+fn command(file: &Path) -> String {
+    format!(
+        "kubectl kustomize {} | kvchain check -f -",
+        crate::chain::rules::remedy::sh_word(&dir_of(file).display().to_string())
+    )
+}
+
+/// Sets aside every patch file among `files` (its text replaced by why it is not read) and
+/// every file the kustomizations render elsewhere than as written; returns the namespace each
+/// remaining file's objects are rendered into, where the kustomizations set one.
+pub(super) fn set_aside(
+    files: &mut [(PathBuf, Result<String, InputError>)],
+    named: &HashSet<PathBuf>,
+) -> HashMap<PathBuf, String> {
+    let known = known(files, named);
+    if known.is_empty() {
+        return HashMap::new();
+    }
+    let mut patches = HashMap::new();
+    for (kfile, k) in known.values() {
+        for p in named_patches(kfile, k) {
+            patches.entry(p).or_insert_with(|| kfile.clone());
+        }
+    }
+    let renders = render::renders(&known);
+    let mut namespaces = HashMap::new();
     for (file, text) in files.iter_mut() {
-        let Some(kustomization) = file.canonicalize().ok().and_then(|c| patches.get(&c)) else {
+        let Ok(canonical) = file.canonicalize() else {
             continue;
         };
-        let dir = kustomization.parent().unwrap_or(Path::new("."));
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
+        if let Some(kustomization) = patches.get(&canonical) {
+            *text = Err(InputError::in_file(
+                file,
+                format!(
+                    "a kustomize patch ({} names it): the fields kustomize merges into a resource it renders, not an object kubectl applies as it is; not read (the rendered overlay is checked with: {})",
+                    kustomization.display(),
+                    command(kustomization),
+                ),
+            ));
+            continue;
+        }
+        let Some(r) = renders.get(&canonical) else {
+            continue;
         };
-        *text = Err(InputError::in_file(
-            file,
-            format!(
-                "a kustomize patch ({} names it): the fields kustomize merges into a resource it renders, not an object kubectl applies as it is; not read (the rendered overlay is checked with: kubectl kustomize {} | kvchain check -f -)",
-                kustomization.display(),
-                crate::chain::rules::remedy::sh_word(&dir.display().to_string()),
-            ),
-        ));
+        match render::verdict(r) {
+            Ok(Some(ns)) => {
+                namespaces.insert(file.clone(), ns);
+            }
+            Ok(None) => {}
+            Err(why) => *text = Err(InputError::in_file(file, why)),
+        }
+    }
+    namespaces
+}
+
+/// The canonical paths of the patch files kustomization `kfile` names.
+fn named_patches(kfile: &Path, k: &Value) -> Vec<PathBuf> {
+    let dir = kfile.parent().unwrap_or(Path::new(""));
+    named(k)
+        .into_iter()
+        .filter_map(|p| dir.join(p).canonicalize().ok())
+        .collect()
+}
+
+/// The kinds kustomize's namespace transformer leaves alone (cluster-scoped) among those a
+/// manifest tree holds.
+const CLUSTER_SCOPED: [&str; 14] = [
+    "Namespace",
+    "CSIDriver",
+    "CSINode",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PersistentVolume",
+    "PriorityClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "IngressClass",
+    "RuntimeClass",
+];
+
+/// `value` (a document, or a List's items) put into `namespace` as kustomize's namespace
+/// transformer puts it: every namespaced object, whatever namespace it said.
+pub(super) fn put_in(value: &mut Value, namespace: &str) {
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind.ends_with("List") {
+        if let Some(items) = value.get_mut("items").and_then(Value::as_sequence_mut) {
+            items.iter_mut().for_each(|i| put_in(i, namespace));
+        }
+        return;
+    }
+    if kind.is_empty() || CLUSTER_SCOPED.contains(&kind) {
+        return;
+    }
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_mapping_mut) {
+        meta.insert("namespace".into(), namespace.into());
     }
 }
 
@@ -106,5 +219,16 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(named(&k), ["spc.yaml", "ops.yaml", "replicas.yaml"]);
+    }
+
+    #[test]
+    fn namespaced_objects_and_list_items_are_put_in_the_namespace() {
+        let mut v = crate::input::value(
+            "kind: List\nitems:\n- {kind: Deployment, metadata: {name: a, namespace: dev}}\n- {kind: CSIDriver, metadata: {name: d}}\n",
+        )
+        .unwrap();
+        put_in(&mut v, "prod");
+        assert_eq!(v["items"][0]["metadata"]["namespace"], Value::from("prod"));
+        assert!(v["items"][1]["metadata"].get("namespace").is_none());
     }
 }

@@ -392,6 +392,7 @@ mod tests {
             std::path::Path::new("one.yaml"),
             &(pod("p", "kv") + &spc("kv", "")),
             true,
+            None,
         );
         b.file(
             std::path::Path::new("two.yaml"),
@@ -399,6 +400,7 @@ mod tests {
                 + &spc("solo", ", namespace: other")
                 + &pod("q", "solo")),
             true,
+            None,
         );
         let s = b.finish_or_error("dir".into()).expect("loads");
         let ns_of = |name: &str| {

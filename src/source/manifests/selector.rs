@@ -7,24 +7,92 @@
 //! `selector` does not match template `labels``): Kubernetes' apps validation
 //! (ValidateDeploymentSpec and its kin). The typed value reads a missing selector as an empty
 //! one, so such a workload read as healthy while `kubectl apply` refuses it and no pod exists.
+//! Jobs, CronJobs and Argo Rollouts have selector rules of their own (audit TTT-real): see
+//! [`job`], [`cron_job`] and the Rollout arm of [`refused`].
 
 use serde_yaml::Value;
 
 /// The kinds whose selector must select their template.
 const KINDS: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
 
-/// Why the API server refuses workload `value` of `kind` for its selector, if it does. A
-/// selector or label still holding a template placeholder is not judged (it may render to a
-/// match), nor is an operator the selector grammar does not know.
+/// Why the API server (or, for an Argo Rollout, its controller) refuses workload `value` of
+/// `kind` for its selector, if it does. A selector or label still holding a template
+/// placeholder is not judged (it may render to a match), nor is an operator the selector
+/// grammar does not know.
 pub(super) fn refused(value: &Value, kind: &str) -> Option<String> {
-    if !KINDS.contains(&kind) || value.get("apiVersion").and_then(Value::as_str) != Some("apps/v1")
-    {
-        return None;
-    }
+    let api_version = value.get("apiVersion").and_then(Value::as_str)?;
     let spec = value.get("spec")?;
-    let what = format!(
-        "the API server refuses the {kind} (kubectl apply says so), and no pod is made from it"
-    );
+    match (kind, api_version) {
+        (k, "apps/v1") if KINDS.contains(&k) => {
+            let what = format!(
+                "the API server refuses the {kind} (kubectl apply says so), and no pod is made from it"
+            );
+            selects_template(spec, kind, &what, true)
+        }
+        ("Job", "batch/v1") => job(spec),
+        ("CronJob", "batch/v1") => cron_job(spec),
+        ("Rollout", v) if v.starts_with("argoproj.io/") => {
+            // With workloadRef the selector and template are the referenced Deployment's.
+            if spec.get("workloadRef").is_some_and(|w| !w.is_null()) {
+                return None;
+            }
+            let what = "kubectl apply takes the Rollout, but the Argo Rollouts controller refuses it (an InvalidSpec condition) and makes no ReplicaSet, so no pod is made from it";
+            selects_template(spec, kind, what, true).map(|why| {
+                why.replace(
+                    "spec.selector: Required value:",
+                    "spec.selector: Required value: Rollout has missing field '.spec.selector':",
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A batch/v1 Job (batch validation, ValidateJob): the API server generates its selector
+/// (`batch.kubernetes.io/controller-uid: <uid>`) unless `spec.manualSelector` is true, and
+/// refuses one written without it (`spec.selector: Invalid value: …: `selector` not
+/// auto-generated`: what a user writes cannot select the uid it does not know yet). With
+/// manualSelector the written selector is required and must select the template.
+fn job(spec: &Value) -> Option<String> {
+    let what = "the API server refuses the Job (kubectl apply says so), and no pod is made from it";
+    if spec.get("manualSelector").and_then(Value::as_bool) == Some(true) {
+        return selects_template(spec, "Job", what, false);
+    }
+    let selector = spec.get("selector").filter(|s| !s.is_null())?;
+    let has = |key: &str| {
+        selector.get(key).is_some_and(|v| match v {
+            Value::Mapping(m) => !m.is_empty(),
+            Value::Sequence(s) => !s.is_empty(),
+            _ => false,
+        })
+    };
+    (has("matchLabels") || has("matchExpressions")).then(|| {
+        format!(
+            "spec.selector: Invalid value: `selector` not auto-generated (the API server generates a Job's selector unless spec.manualSelector is true; remove spec.selector): {what}"
+        )
+    })
+}
+
+/// A batch/v1 CronJob (ValidateJobTemplateSpec): the Jobs it makes always get a generated
+/// selector, so its job template may hold neither a selector nor `manualSelector: true`.
+fn cron_job(spec: &Value) -> Option<String> {
+    let job = spec.get("jobTemplate")?.get("spec")?;
+    let what = "the API server refuses the CronJob (kubectl apply says so), and no Job or pod is made from it";
+    if job.get("selector").is_some_and(|s| !s.is_null()) {
+        return Some(format!(
+            "spec.jobTemplate.spec.selector: Invalid value: `selector` will be auto-generated (remove it): {what}"
+        ));
+    }
+    (job.get("manualSelector").and_then(Value::as_bool) == Some(true)).then(|| {
+        format!(
+            "spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: \"nil\", \"false\": {what}"
+        )
+    })
+}
+
+/// Whether `spec.selector` is there and selects `spec.template`'s labels; `non_empty`: an
+/// empty selector is refused too (apps validation: "empty selector is invalid for a …").
+fn selects_template(spec: &Value, kind: &str, what: &str, non_empty: bool) -> Option<String> {
     let Some(selector) = spec.get("selector").filter(|s| !s.is_null()) else {
         return Some(format!("spec.selector: Required value: {what}"));
     };
@@ -39,9 +107,9 @@ pub(super) fn refused(value: &Value, kind: &str) -> Option<String> {
         .get("matchExpressions")
         .and_then(Value::as_sequence);
     if pairs.is_none_or(|p| p.is_empty()) && exprs.is_none_or(|e| e.is_empty()) {
-        return Some(format!(
-            "spec.selector: Invalid value: empty selector is invalid for a {kind}: {what}"
-        ));
+        return non_empty.then(|| {
+            format!("spec.selector: Invalid value: empty selector is invalid for a {kind}: {what}")
+        });
     }
     let mut unmet = Vec::new();
     for (k, v) in pairs.into_iter().flatten() {

@@ -88,7 +88,8 @@ pub(super) fn no_containers(path: &str, spec: Option<&PodSpec>) -> Option<String
 }
 
 /// The pod template at `path` of a built-in workload, refused when it has no container
-/// ([`no_containers`]) or a duplicate volume name or mountPath ([`super::duplicates`]).
+/// ([`no_containers`]), a duplicate volume name or mountPath ([`super::duplicates`]) or a
+/// nodeSelector that is no label ([`super::labels`]).
 pub(super) fn containers<'t>(
     doc: &super::Doc,
     what: &str,
@@ -98,7 +99,10 @@ pub(super) fn containers<'t>(
     let spec = t.and_then(|t| t.spec.as_ref());
     if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
         // Every template but a broken one: no path built.
-        return match super::duplicates::duplicates(&format!("{path}.spec"), s) {
+        let path = format!("{path}.spec");
+        let why =
+            super::duplicates::duplicates(&path, s).or_else(|| super::labels::refused(&path, s));
+        return match why {
             Some(why) => Err(doc.err(what, why)),
             None => Ok(t),
         };

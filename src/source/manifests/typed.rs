@@ -1,0 +1,36 @@
+//! A document decoded into the type of its kind, refused as kubectl and the API server refuse
+//! it: a field of the wrong type, or one the schema does not know.
+
+use serde::de::DeserializeOwned;
+
+use super::{Doc, strict};
+use crate::input::InputError;
+
+/// [`typed`], refused as kubectl refuses it when the document sets a field the type does not
+/// know (`strict`, audit BB4): a kind kvchain reads, whose schema k8s-openapi (or the CRD's
+/// type) holds.
+pub(super) fn known<T: DeserializeOwned + serde::Serialize>(
+    doc: &Doc,
+    what: &str,
+    v: serde_yaml::Value,
+) -> Result<T, InputError> {
+    let t: T = crate::input::typed_ref(&v).map_err(|e| {
+        // A file mode of the wrong type, said as the API server refuses it (audit TTT-real).
+        match crate::input::file_modes::refused(&v, &e) {
+            Some(why) => doc.err(what, why),
+            None => doc.err(what, e),
+        }
+    })?;
+    match strict::unknown_field(&v, &t) {
+        Some(why) => Err(doc.err(what, why)),
+        None => Ok(t),
+    }
+}
+
+pub(super) fn typed<T: DeserializeOwned>(
+    doc: &Doc,
+    what: &str,
+    v: serde_yaml::Value,
+) -> Result<T, InputError> {
+    crate::input::typed(v).map_err(|e| doc.err(what, e))
+}
