@@ -17,6 +17,44 @@ pub(crate) struct Run {
     pub(crate) stderr: String,
 }
 
+impl Run {
+    /// Its stdout, which must be one JSON document.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// `kvchain check --no-azure -n payments -o FORMAT` against `api`, whose planted `canary`
+/// value neither stream may hold.
+pub(crate) async fn check_without(api: &FakeApi, format: &str, canary: &str) -> Run {
+    let run = check_in_context(api, &["-n", NS, "-o", format]).await;
+    for out in [&run.stdout, &run.stderr] {
+        assert!(!out.contains(canary), "a secret value was printed: {out}");
+    }
+    run
+}
+
+/// What the text and SARIF reports of `api` (checked as [`check_without`]) say when a `kind`
+/// gap in payments hides chains: exit 3 each, the text's headline INCOMPLETE naming the gap,
+/// SARIF's execution not successful and its run marked incomplete.
+pub(crate) async fn assert_text_and_sarif_incomplete(api: &FakeApi, kind: &str, canary: &str) {
+    let text = check_without(api, "text", canary).await;
+    assert_eq!(text.code, Some(3));
+    let headline = text.stdout.lines().next().unwrap_or_default();
+    assert!(
+        headline.starts_with(&format!("INCOMPLETE: {kind} in {NS} could not be read — ")),
+        "{headline}"
+    );
+    let sarif = check_without(api, "sarif", canary).await;
+    assert_eq!(sarif.code, Some(3));
+    let s = sarif.json();
+    let invocation = &s["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{invocation:#}");
+    let run_props = &s["runs"][0]["properties"];
+    assert_eq!(run_props["incomplete"], true, "{run_props:#}");
+}
+
 /// `kvchain check --no-azure -n payments` (plus `extra`) against `api`, as alice.
 async fn check(api: &FakeApi, extra: &[&str]) -> Run {
     let mut args = vec!["-n", NS];
@@ -46,8 +84,7 @@ pub(crate) async fn check_in_context(api: &FakeApi, args: &[&str]) -> Run {
 }
 
 fn report(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+    run.json()
 }
 
 fn has_gap(report: &Value, kind: &str, reason: &str) -> bool {

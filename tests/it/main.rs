@@ -225,6 +225,7 @@ mod ppp_work;
 mod qqq_faults;
 mod qqq_rules;
 mod qqq_users;
+mod real_kit;
 mod report_deleting_pods;
 mod report_gaps_can_i;
 mod report_partial_reads;

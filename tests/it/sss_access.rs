@@ -6,9 +6,9 @@
 //! otherwise pass for 'all healthy'". ReplicaSets and Jobs are read as metadata only (their
 //! owners), so refusing them alone hides no chain.
 
-use crate::live_gaps::{Run, check_in_context};
+use crate::live_gaps::{Run, assert_text_and_sarif_incomplete, check_without};
 use crate::live_support::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SSS_CANARY: &str = "CANARY-sss-ac";
 
@@ -29,26 +29,14 @@ fn uncreated_orders() -> FakeApi {
 }
 
 async fn check(api: &FakeApi, format: &str) -> Run {
-    let run = check_in_context(api, &["-n", NS, "-o", format]).await;
-    for out in [&run.stdout, &run.stderr] {
-        assert!(
-            !out.contains(SSS_CANARY),
-            "a secret value was printed: {out}"
-        );
-    }
-    run
-}
-
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+    check_without(api, format, SSS_CANARY).await
 }
 
 #[tokio::test]
 async fn the_broken_workload_is_found_when_deployments_can_be_read() {
     // The control: what the unread Deployment hides below is an error.
     let run = check(&uncreated_orders(), "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert_eq!(run.code, Some(1), "{:#}", r["findings"]);
     assert!(
         r["chains"]
@@ -66,7 +54,7 @@ async fn deployments_unread_make_the_check_incomplete_not_clean() {
     let api = uncreated_orders();
     api.deny(DEPLOYMENTS, Some(NS));
     let run = check(&api, "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert_eq!(
         run.code,
         Some(3),
@@ -83,21 +71,7 @@ async fn deployments_unread_make_the_check_incomplete_not_clean() {
     assert_eq!(gap["namespace"], NS);
     assert_eq!(gap["hides_chains"], true, "{gap}");
 
-    let text = check(&api, "text").await;
-    assert_eq!(text.code, Some(3));
-    let headline = text.stdout.lines().next().unwrap_or_default();
-    assert!(
-        headline.starts_with("INCOMPLETE: workloads in payments could not be read — "),
-        "{headline}"
-    );
-
-    let sarif = check(&api, "sarif").await;
-    assert_eq!(sarif.code, Some(3));
-    let s = json_of(&sarif);
-    let invocation = &s["runs"][0]["invocations"][0];
-    assert_eq!(invocation["executionSuccessful"], false, "{invocation:#}");
-    let run_props = &s["runs"][0]["properties"];
-    assert_eq!(run_props["incomplete"], true, "{run_props:#}");
+    assert_text_and_sarif_incomplete(&api, "workloads", SSS_CANARY).await;
 }
 
 #[tokio::test]
@@ -106,7 +80,7 @@ async fn replica_sets_alone_unread_hide_no_chain() {
     let api = uncreated_orders();
     api.deny(REPLICA_SETS, Some(NS));
     let run = check(&api, "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert_eq!(
         run.code,
         Some(1),

@@ -4,9 +4,11 @@
 //! (`CANARY-sss-re`): never printed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
+
+use super::real_kit::unread;
 
 const CANARY: &str = "CANARY-sss-re";
 
@@ -17,42 +19,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn run(paths: &[&Path], format: &str) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
-        .args(["check", "-f"])
-        .args(paths)
-        .args(["-o", format])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run kvchain");
-    for stream in [&out.stdout, &out.stderr] {
-        let text = String::from_utf8_lossy(stream);
-        assert!(!text.contains(CANARY), "a vault value was printed: {text}");
-        assert!(!text.contains("panicked"), "{text}");
-    }
-    out
+    super::real_kit::run(paths, format, CANARY)
 }
 
-/// Exit status and JSON report of `check -f PATHS -o json`.
 fn check(paths: &[&Path]) -> (i32, Value) {
-    let out = run(paths, "json");
-    let r = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), r)
-}
-
-fn unread(r: &Value) -> Vec<String> {
-    r["unread"]
-        .as_array()
-        .expect("unread")
-        .iter()
-        .map(|u| u.as_str().expect("string").to_string())
-        .collect()
+    super::real_kit::check(paths, CANARY)
 }
 
 fn codes(r: &Value) -> Vec<String> {

@@ -6,7 +6,7 @@
 //! "'0 errors' would otherwise pass for 'all healthy'". Where every SPC that syncs a Secret is
 //! mounted, an Ingress is only a reader on a pod's chain: its gap hides no chain.
 
-use crate::live_gaps::{Run, check_in_context};
+use crate::live_gaps::{Run, assert_text_and_sarif_incomplete, check_without};
 use crate::live_support::*;
 use serde_json::{Value, json};
 
@@ -37,19 +37,7 @@ fn edge(secret: &str) -> Value {
 }
 
 async fn check(api: &FakeApi, format: &str) -> Run {
-    let run = check_in_context(api, &["-n", NS, "-o", format]).await;
-    for out in [&run.stdout, &run.stderr] {
-        assert!(
-            !out.contains(TTT_CANARY),
-            "a secret value was printed: {out}"
-        );
-    }
-    run
-}
-
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+    check_without(api, format, TTT_CANARY).await
 }
 
 fn ingress_gap(r: &Value) -> &Value {
@@ -65,7 +53,7 @@ fn ingress_gap(r: &Value) -> &Value {
 async fn the_ingress_chain_is_seen_when_ingresses_can_be_read() {
     // The control: the chain the unread Ingresses hide below.
     let run = check(&edge_on_unmounted_spc(), "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert!(
         r["chains"]
             .as_array()
@@ -82,7 +70,7 @@ async fn ingresses_unread_where_one_may_start_a_chain_make_the_check_incomplete(
     let api = edge_on_unmounted_spc();
     api.deny(INGRESSES, Some(NS));
     let run = check(&api, "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert_eq!(r["summary"]["errors"], 0, "{:#}", r["findings"]);
     assert_eq!(
         run.code,
@@ -95,23 +83,7 @@ async fn ingresses_unread_where_one_may_start_a_chain_make_the_check_incomplete(
     assert_eq!(gap["namespace"], NS);
     assert_eq!(gap["hides_chains"], true, "{gap}");
 
-    let text = check(&api, "text").await;
-    assert_eq!(text.code, Some(3));
-    let headline = text.stdout.lines().next().unwrap_or_default();
-    assert!(
-        headline.starts_with("INCOMPLETE: ingresses in payments could not be read — "),
-        "{headline}"
-    );
-
-    let sarif = check(&api, "sarif").await;
-    assert_eq!(sarif.code, Some(3));
-    let s = json_of(&sarif);
-    assert_eq!(
-        s["runs"][0]["invocations"][0]["executionSuccessful"], false,
-        "{:#}",
-        s["runs"][0]["invocations"]
-    );
-    assert_eq!(s["runs"][0]["properties"]["incomplete"], true);
+    assert_text_and_sarif_incomplete(&api, "ingresses", TTT_CANARY).await;
 
     let junit = check(&api, "junit").await;
     assert_eq!(junit.code, Some(3));
@@ -134,7 +106,7 @@ async fn ingresses_unread_where_every_synced_spc_is_mounted_hide_no_chain() {
     api.add(SPCS, spc);
     api.deny(INGRESSES, Some(NS));
     let run = check(&api, "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert_eq!(run.code, Some(0), "{:#}", r["findings"]);
     assert!(r["summary"].get("incomplete").is_none(), "{}", r["summary"]);
     assert_ne!(ingress_gap(&r)["hides_chains"], true, "{:#}", r["gaps"]);
@@ -164,7 +136,7 @@ async fn a_missing_pod_status_crd_is_known_not_a_failed_read() {
     api.replace_silently(SECRETS, vec![synced_secret("foosecret", TTT_CANARY, true)]);
     api.remove_collection(SPCPS);
     let run = check(&api, "json").await;
-    let r = json_of(&run);
+    let r = run.json();
     assert!(
         r["gaps"]
             .as_array()
@@ -199,7 +171,7 @@ async fn spcs_unread_leave_a_mount_its_status_proves_said_as_mounted() {
     api.deny(SPCS, Some(NS));
     let run = check(&api, "json").await;
     assert_eq!(run.code, Some(3), "{}", run.stdout);
-    let r = json_of(&run);
+    let r = run.json();
     let mount = link(pod_chain(&r), "mount");
     assert_eq!(mount["status"], "unknown", "{mount:#}");
     assert_eq!(mount["summary"], "mounted; SPC unknown", "{mount:#}");

@@ -21,6 +21,20 @@ fn only<'a>(r: &'a Value, code: &str) -> &'a Value {
     found[0]
 }
 
+/// The one finding of `code`, blocked by the `link` (`pod`, `access`…) whose `root` code is
+/// the cause: `follows` names that link, and the message says so first and names the root.
+fn blocked<'a>(r: &'a Value, code: &str, link: &str, root: &str) -> &'a Value {
+    let f = only(r, code);
+    assert_eq!(f["follows"], link, "{f:#}");
+    let title = link[..1].to_uppercase() + &link[1..];
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("blocked by {title}: ")) && message.contains(root),
+        "{message}"
+    );
+    f
+}
+
 /// FACTS §11 "Nodes", §3: on a node without the driver the kubelet fails the mount with
 /// "driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers":
 /// the driver is never called, so the provider asks Entra ID for no token and Key Vault for
@@ -31,13 +45,7 @@ fn a_missing_grant_behind_a_node_without_the_driver_is_not_met_yet() {
     let r = lab("ttt-tainted-node-no-role.yaml");
     assert_eq!(r["summary"]["errors"], 1, "{r}");
     assert_eq!(only(&r, "KVC104")["follows"], Value::Null, "{r}");
-    let f = only(&r, "KVC501");
-    assert_eq!(f["follows"], "pod", "{f:#}");
-    let message = f["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("blocked by Pod: ") && message.contains("KVC104"),
-        "{message}"
-    );
+    let f = blocked(&r, "KVC501", "pod", "KVC104");
     assert!(
         f["fix"]
             .as_str()
@@ -108,13 +116,7 @@ fn a_deleted_object_behind_a_wrong_role_is_not_met_yet() {
     );
     assert_eq!(r["summary"]["errors"], 1, "{r}");
     assert_eq!(only(&r, "KVC502")["follows"], Value::Null, "{r}");
-    let f = only(&r, "KVC601");
-    assert_eq!(f["follows"], "access", "{f:#}");
-    let message = f["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("blocked by Access: ") && message.contains("KVC502"),
-        "{message}"
-    );
+    let f = blocked(&r, "KVC601", "access", "KVC502");
     assert!(
         f["fix"]
             .as_str()
@@ -138,13 +140,7 @@ fn a_missing_grant_and_object_behind_a_token_of_another_tenant_are_not_met_yet()
     assert_eq!(r["summary"]["errors"], 1, "{r}");
     assert_eq!(only(&r, "KVC406")["follows"], Value::Null, "{r}");
     for code in ["KVC501", "KVC601"] {
-        let f = only(&r, code);
-        assert_eq!(f["follows"], "federation", "{f:#}");
-        let message = f["message"].as_str().unwrap();
-        assert!(
-            message.starts_with("blocked by Federation: ") && message.contains("KVC406"),
-            "{message}"
-        );
+        let f = blocked(&r, code, "federation", "KVC406");
         assert!(!f["fix"].as_str().unwrap().is_empty(), "{f:#}");
     }
 }
@@ -157,13 +153,7 @@ fn bad_objects_behind_a_node_without_the_driver_are_not_met_yet() {
     let r = lab("ttt-tainted-node-bad-objects.yaml");
     assert_eq!(r["summary"]["errors"], 1, "{r}");
     assert_eq!(only(&r, "KVC104")["follows"], Value::Null, "{r}");
-    let f = only(&r, "KVC705");
-    assert_eq!(f["follows"], "pod", "{f:#}");
-    let message = f["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("blocked by Pod: ") && message.contains("KVC104"),
-        "{message}"
-    );
+    let f = blocked(&r, "KVC705", "pod", "KVC104");
     assert!(
         f["fix"]
             .as_str()
