@@ -5,10 +5,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use jiff::Timestamp;
 use rustc_hash::FxBuildHasher;
 
 use super::azure_index::{AzureIndex, AzureJoins};
@@ -145,58 +143,6 @@ pub(crate) struct Index<'a> {
     clock: ClockReads,
 }
 
-/// What verdicts built since the last [`Index::take_clock_read`] made of the clock.
-struct ClockReads {
-    /// The time itself was read (it is in a message): any move changes the chain.
-    exact: AtomicBool,
-    /// The earliest instant (Unix nanoseconds, `i64::MAX`: none) at which a comparison made
-    /// with the clock turns: until then, moving the clock forward changes nothing.
-    until: AtomicI64,
-}
-
-/// How the chains built since the last take read the clock.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum ClockUse {
-    /// Not at all, or only in comparisons that stay true as time moves on.
-    #[default]
-    None,
-    /// Only in comparisons that turn at this instant.
-    Until(Timestamp),
-    /// The time itself.
-    Exact,
-}
-
-/// The source's clock, noting each read (see [`Index::clock`]).
-#[derive(Clone, Copy)]
-pub(crate) struct Clock<'a> {
-    at: Timestamp,
-    reads: &'a ClockReads,
-}
-
-impl Clock<'_> {
-    /// The time itself (a message names it, or the age is in it): every move matters.
-    pub fn now(self) -> Timestamp {
-        // Load first: once set, threads sharing the index do not write the line again.
-        if !self.reads.exact.load(Ordering::Relaxed) {
-            self.reads.exact.store(true, Ordering::Relaxed);
-        }
-        self.at
-    }
-
-    /// Whether the time is past `t`. Once it is, moving on keeps it so; until then, the answer
-    /// holds until `t` (noted, so the engine knows when to ask again).
-    pub fn after(self, t: Timestamp) -> bool {
-        if self.at > t {
-            return true;
-        }
-        self.reads.until.fetch_min(
-            t.as_nanosecond().try_into().unwrap_or(i64::MAX),
-            Ordering::Relaxed,
-        );
-        false
-    }
-}
-
 impl<'a> Index<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
         Self::build_with(snap, Globals::of(snap), || {
@@ -264,10 +210,7 @@ impl<'a> Index<'a> {
             failed_creates: Vec::new(),
             sync_failure_namespaces: HashSet::default(),
             workloads: map(snap.workloads.items.len()),
-            clock: ClockReads {
-                exact: AtomicBool::new(false),
-                until: AtomicI64::new(i64::MAX),
-            },
+            clock: ClockReads::new(),
         };
         for s in &snap.spcs.items {
             ix.spcs.insert((&s.namespace, &s.name), s);
@@ -412,24 +355,12 @@ impl<'a> Index<'a> {
     /// The source's clock. Rules read it only where a verdict depends on it, so a chain
     /// that never read it is the same at any time.
     pub fn clock(&self) -> Clock<'_> {
-        Clock {
-            at: self.globals.source.observed_at,
-            reads: &self.clock,
-        }
+        self.clock.at(self.globals.source.observed_at)
     }
 
     /// How the clock was read since the last call (and forget it).
     pub fn take_clock_read(&self) -> ClockUse {
-        let exact = self.clock.exact.swap(false, Ordering::Relaxed);
-        let until = self.clock.until.swap(i64::MAX, Ordering::Relaxed);
-        match (exact, until) {
-            (true, _) => ClockUse::Exact,
-            (false, i64::MAX) => ClockUse::None,
-            // A deadline jiff cannot hold is none the engine could reach: ask every time.
-            (false, t) => {
-                Timestamp::from_nanosecond(t.into()).map_or(ClockUse::Exact, ClockUse::Until)
-            }
-        }
+        self.clock.take()
     }
 
     pub fn identity(&self, client_id: &str) -> Option<&'a ManagedIdentityObs> {
@@ -596,6 +527,7 @@ pub(crate) fn may_mount(pod: &PodObs, spc: &str) -> bool {
 pub(crate) use crate::snapshot::mounts::{DRIVER, SPC_ATTRIBUTE};
 
 mod by_namespace;
+mod clock;
 mod consumers;
 mod failed_creates;
 mod job_runs;
@@ -606,6 +538,8 @@ mod set_pods;
 mod spc_users;
 mod waiting;
 
+use clock::ClockReads;
+pub(crate) use clock::{Clock, ClockUse};
 use consumers::Consumers;
 pub(crate) use consumers::{Consumer, Readers, Use, pod_address};
 pub(crate) use pod_restarts::PodRestarts;
