@@ -87,9 +87,11 @@ fn malformed_objects_state_the_format_once() {
 
 /// One cause, one finding: with `objects` unreadable the provider mounts nothing (KVC705), so
 /// the files a synced Secret's keys name are unknown (no KVC801 "matches no mounted file"),
-/// and the permissions the objects need are unknown too (Access is not "granted").
+/// and the permissions and objects it needs are what the YAML says: Access is not "granted",
+/// and neither it nor the Object link reads unknown, as if a read had failed (nothing went
+/// unread): both wait on the Mount link's KVC705 ("blocked: Mount", audit TTT-honest left it).
 #[test]
-fn unreadable_objects_leave_sync_keys_and_access_unknown_not_broken_or_granted() {
+fn unreadable_objects_leave_sync_keys_unknown_and_access_blocked_not_granted() {
     let mut s = tk::healthy();
     let spc = tk::spc_mut(&mut s, APP);
     spc.parameters.insert(
@@ -101,9 +103,12 @@ fn unreadable_objects_leave_sync_keys_and_access_unknown_not_broken_or_granted()
     find(&c, Code::KVC705);
     let codes: Vec<Code> = c.findings().map(|f| f.code).collect();
     assert!(!codes.contains(&Code::KVC801), "{codes:?}");
-    let access = c.link(LinkKind::Access);
-    assert_eq!(access.status, Status::Unknown, "{access:?}");
-    assert_eq!(access.summary, "objects unknown");
+    for kind in [LinkKind::Access, LinkKind::VaultObject] {
+        let link = c.link(kind);
+        assert_eq!(link.status, Status::Pending, "{link:?}");
+        assert_eq!(link.summary, "blocked: Mount", "{link:?}");
+    }
+    assert_eq!(c.root_cause().map(|f| f.code), Some(Code::KVC705));
 }
 
 /// A consumer whose CSI volume names an unrendered SecretProviderClass (`${SPC}`, KVC101 on its

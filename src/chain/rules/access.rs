@@ -87,6 +87,10 @@ pub(crate) fn unreached_vault(name: &str) -> &'static str {
 /// KVC301 on the Identity link it waits on that (`request_order::wait_for_principal`).
 pub(crate) const NO_PRINCIPAL: &str = "no principal";
 
+/// The summary of the link when the SPC's objects cannot be read: with KVC705 on the Mount
+/// link it waits on that (`parse_first::wait_for_objects`).
+pub(crate) const OBJECTS_UNKNOWN: &str = "objects unknown";
+
 /// The summary of a link not checked because the vault name is an unrendered placeholder.
 pub(crate) const VAULT_UNRENDERED: &str = "vault unrendered";
 
@@ -173,7 +177,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         over_privilege(cx, link, vault, &assignments, &policies, &[]);
         unknown(
             link,
-            "objects unknown",
+            OBJECTS_UNKNOWN,
             "the SecretProviderClass objects cannot be read, so the permissions they need are unknown",
         );
         return;

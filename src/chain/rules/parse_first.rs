@@ -18,7 +18,7 @@
 
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Finding, Link, LinkKind};
+use crate::chain::model::{Finding, Link, LinkKind, Status};
 use crate::spc::AzureSpc;
 
 /// Causes met only once the provider exchanges the token or calls Key Vault: the identity
@@ -30,9 +30,6 @@ const AFTER_PARSE: [Code; 14] = super::request_order::READ;
 /// Mount link's KVC705, when it holds one that is a cause. Runs before the root cause is
 /// picked ([`super::mark_effects`]), so KVC705 is that root.
 pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
-    if behind_no_driver(links) {
-        return; // `request_order` blocks the read's causes behind the same KVC104
-    }
     let mount = &links[LinkKind::Mount.index()];
     if !mount
         .findings
@@ -40,6 +37,10 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
         .any(|f| f.code == Code::KVC705 && super::is_cause(f))
     {
         return; // nearly every chain
+    }
+    wait_for_objects(links);
+    if behind_no_driver(links) {
+        return; // `request_order` blocks the read's causes behind the same KVC104
     }
     if cx
         .params
@@ -68,6 +69,24 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
         }
         if marked {
             super::drawn_as_followed(link);
+        }
+    }
+}
+
+/// The Access and Vault object links left unjudged because the objects do not parse (which
+/// permissions and which objects they need is what the YAML says) wait on the Mount link's
+/// KVC705: "blocked: Mount", renamed to the chain's root cause by `effects_of` as every
+/// blocked link is, instead of reading unknown, which says a read failed (audit TTT-honest
+/// left it). Nothing went unread, and fixing the YAML is what lets them be judged.
+fn wait_for_objects(links: &mut [Link]) {
+    for (kind, unjudged) in [
+        (LinkKind::Access, super::access::OBJECTS_UNKNOWN),
+        (LinkKind::VaultObject, super::vault_object::NO_OBJECTS),
+    ] {
+        let link = &mut links[kind.index()];
+        if link.status == Status::Unknown && link.summary == unjudged {
+            link.status = Status::Pending;
+            link.summary = compact_str::format_compact!("blocked: {}", LinkKind::Mount.title());
         }
     }
 }

@@ -23,6 +23,10 @@ use crate::glance;
 use crate::snapshot::{ObjectType, ObjectVersion, Observed, VaultObject};
 use crate::spc::SpcObject;
 
+/// The summary of the link when the SPC names no object it can read: with KVC705 on the Mount
+/// link it waits on that (`parse_first::wait_for_objects`).
+pub(crate) const NO_OBJECTS: &str = "no objects";
+
 const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
@@ -378,7 +382,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             unknown(link, "Azure unknown", &reason);
         }
     } else if p.objects.is_empty() {
-        set(link, Status::Unknown, "no objects");
+        set(link, Status::Unknown, NO_OBJECTS);
     } else {
         let n = p.objects.len();
         set(
