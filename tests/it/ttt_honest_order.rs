@@ -162,3 +162,16 @@ fn bad_objects_behind_a_node_without_the_driver_are_not_met_yet() {
         "{f:#}"
     );
 }
+
+/// The provider reads the SPC's parameters (FACTS §5: tenantId is required, "tenantId is not
+/// provided") only when the driver calls it, which the kubelet does not do on a node without
+/// the driver (FACTS §11 "Nodes"): the missing tenantId (KVC302) is real and keeps its fix,
+/// but is not met yet. One error, KVC104.
+#[test]
+fn bad_parameters_behind_a_node_without_the_driver_are_not_met_yet() {
+    let r = lab("ttt-tainted-node-no-tenant.yaml");
+    assert_eq!(r["summary"]["errors"], 1, "{r}");
+    assert_eq!(only(&r, "KVC104")["follows"], Value::Null, "{r}");
+    let f = blocked(&r, "KVC302", "pod", "KVC104");
+    assert!(f["fix"].as_str().unwrap().contains("tenantID: "), "{f:#}");
+}

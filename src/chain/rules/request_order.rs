@@ -46,6 +46,19 @@ pub(super) const READ: [Code; 14] = [
     Code::KVC602,
 ];
 
+/// Every cause the Azure provider meets, in its order: its parameters (KVC302, read before the
+/// objects or, for a vault name or tenant, as the read starts: `parse_first`), then the read.
+/// None is met while the kubelet cannot reach the provider on the pod's node (KVC104).
+const PROVIDER: [Code; 15] = {
+    let mut all = [Code::KVC302; 15];
+    let mut i = 0;
+    while i < READ.len() {
+        all[i + 1] = READ[i];
+        i += 1;
+    }
+    all
+};
+
 /// Causes met at the token exchange, before the vault is called.
 const EXCHANGE: &[Code] = READ.split_at(6).0;
 /// Causes met at the vault: its name, its firewall, then past the firewall.
@@ -65,8 +78,8 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
             links,
             link,
             code,
-            &READ,
-            "the mount fails on the pod's node before the Azure provider runs, so no token is asked of Entra ID and nothing of Key Vault",
+            &PROVIDER,
+            "the mount fails on the pod's node before the Azure provider runs, so it reads no parameter, asks Entra ID for no token and Key Vault for nothing",
         );
         return;
     }
