@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use jiff::Timestamp;
 
-/// What verdicts built since the last [`Index::take_clock_read`] made of the clock.
+/// What verdicts built since the last [`super::Index::take_clock_read`] made of the clock.
 pub(super) struct ClockReads {
     /// The time itself was read (it is in a message): any move changes the chain.
     exact: AtomicBool,
@@ -26,7 +26,7 @@ pub(crate) enum ClockUse {
     Exact,
 }
 
-/// The source's clock, noting each read (see [`Index::clock`]).
+/// The source's clock, noting each read (see [`super::Index::clock`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Clock<'a> {
     at: Timestamp,
