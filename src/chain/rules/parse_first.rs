@@ -18,7 +18,7 @@
 
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::{Finding, Link, LinkKind, Status};
+use crate::chain::model::{Finding, Link, LinkKind};
 use crate::spc::AzureSpc;
 
 /// Causes met only once the provider exchanges the token or calls Key Vault: the identity
@@ -83,11 +83,7 @@ fn wait_for_objects(links: &mut [Link]) {
         (LinkKind::Access, super::access::OBJECTS_UNKNOWN),
         (LinkKind::VaultObject, super::vault_object::NO_OBJECTS),
     ] {
-        let link = &mut links[kind.index()];
-        if link.status == Status::Unknown && link.summary == unjudged {
-            link.status = Status::Pending;
-            link.summary = compact_str::format_compact!("blocked: {}", LinkKind::Mount.title());
-        }
+        super::request_order::wait_on(&mut links[kind.index()], unjudged, LinkKind::Mount);
     }
 }
 
@@ -150,10 +146,7 @@ fn refused_before_token(p: &AzureSpc) -> bool {
 /// Mount link's KVC705 is then not met yet, blocked by the Pod link's KVC104, keeping its fix.
 /// True when such a KVC104 is current.
 fn behind_no_driver(links: &mut [Link]) -> bool {
-    let no_driver = links[LinkKind::Pod.index()].findings.iter().any(|f| {
-        f.code == Code::KVC104 && super::is_cause(f) && !super::fold_events::is_contradicted(f)
-    });
-    if !no_driver {
+    if super::request_order::current(links, &[LinkKind::Pod], &[Code::KVC104]).is_none() {
         return false;
     }
     let mount = &mut links[LinkKind::Mount.index()];

@@ -158,7 +158,11 @@ fn unpermitted_objects(cx: &Ctx, links: &mut [Link], grant: Code) {
 }
 
 /// The first current cause among `codes` on `kinds`' links (nearly every chain has none).
-fn current(links: &[Link], kinds: &[LinkKind], codes: &[Code]) -> Option<(LinkKind, Code)> {
+pub(super) fn current(
+    links: &[Link],
+    kinds: &[LinkKind],
+    codes: &[Code],
+) -> Option<(LinkKind, Code)> {
     kinds.iter().find_map(|kind| {
         links[kind.index()]
             .findings
@@ -183,10 +187,22 @@ fn wait_for_principal(links: &mut [Link]) {
             && f.severity == Severity::Error
             && !super::fold_events::is_contradicted(f)
     });
-    let access = &mut links[LinkKind::Access.index()];
-    if kvc301 && access.status == Status::Unknown && access.summary == super::access::NO_PRINCIPAL {
-        access.status = Status::Pending;
-        access.summary = compact_str::format_compact!("blocked: {}", LinkKind::Identity.title());
+    if kvc301 {
+        wait_on(
+            &mut links[LinkKind::Access.index()],
+            super::access::NO_PRINCIPAL,
+            LinkKind::Identity,
+        );
+    }
+}
+
+/// `link`, left unjudged (`unjudged`, an unknown's summary) for want of what `by`'s cause
+/// withholds, drawn waiting on it: "blocked: <by>", renamed to the chain's root cause by
+/// `effects_of` as every blocked link is. Unknown says a read failed, and none did.
+pub(super) fn wait_on(link: &mut Link, unjudged: &str, by: LinkKind) {
+    if link.status == Status::Unknown && link.summary == unjudged {
+        link.status = Status::Pending;
+        link.summary = compact_str::format_compact!("blocked: {}", by.title());
     }
 }
 
