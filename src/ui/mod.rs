@@ -37,6 +37,7 @@ use crossterm::terminal::{
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc;
 
 use crate::action::ActionOutcome;
@@ -252,8 +253,16 @@ impl TerminalGuard {
         execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)
             .map_err(|e| format!("cannot enter the alternate screen: {e}"))?;
         // What the shell drew while we were stopped is on the main screen, but the terminal
-        // may have been resized or cleared: draw every cell again.
-        let _ = self.terminal.clear();
+        // may have been resized or cleared: draw every cell again. Not `Terminal::clear`: it
+        // first asks the terminal where its cursor is and, unanswered within 2 s, fails before
+        // forgetting the last frame, so only changed cells would be drawn on a blank screen.
+        let size = self
+            .terminal
+            .size()
+            .map_err(|e| format!("cannot read the terminal's size: {e}"))?;
+        self.terminal
+            .resize(Rect::from((Position::ORIGIN, size)))
+            .map_err(|e| format!("cannot clear the screen: {e}"))?;
         stopped.map_err(|e| format!("cannot suspend: {e}"))
     }
 

@@ -11,6 +11,13 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 const ROWS: u16 = 30;
 const COLS: u16 = 110;
 
+/// Whether the terminal answers `ESC [ 6 n` (where is the cursor?).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum CursorQuery {
+    Answered,
+    Unanswered,
+}
+
 pub(crate) struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
@@ -32,6 +39,17 @@ impl Pty {
     /// `program` with `args` in the terminal, with kvchain's test environment (TERM, an empty
     /// config dir, no kubeconfig) and `env`: a shell that then runs kvchain, say.
     pub(crate) fn spawn_program(program: &str, args: &[&str], env: &[(&str, &str)]) -> Pty {
+        Self::spawn_in(program, args, env, CursorQuery::Answered)
+    }
+
+    /// [`Pty::spawn_program`] in a terminal that answers the cursor position query or not
+    /// (some terminals and multiplexers never do, or answer too late).
+    pub(crate) fn spawn_in(
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        query: CursorQuery,
+    ) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -62,17 +80,25 @@ impl Pty {
             let (parser, raw, writer) = (parser.clone(), raw.clone(), writer.clone());
             std::thread::spawn(move || {
                 let mut buf = [0u8; 8192];
+                // The query's bytes may come in two reads: the last three are kept.
+                let mut tail: Vec<u8> = Vec::new();
                 loop {
                     let n = match reader.read(&mut buf) {
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
                     let chunk = &buf[..n];
+                    tail.extend_from_slice(chunk);
                     // A real terminal answers the cursor position query; so must we, or a
-                    // program that asks would hang.
-                    if chunk.windows(4).any(|w| w == b"\x1b[6n") {
-                        let _ = writer.lock().unwrap().write_all(b"\x1b[1;1R");
+                    // program that asks would wait for it.
+                    let queries = tail.windows(4).filter(|w| w == b"\x1b[6n").count();
+                    if query == CursorQuery::Answered {
+                        for _ in 0..queries {
+                            let _ = writer.lock().unwrap().write_all(b"\x1b[1;1R");
+                        }
                     }
+                    // Three bytes cannot hold a whole query, so none is answered twice.
+                    tail.drain(..tail.len().saturating_sub(3));
                     raw.lock().unwrap().extend_from_slice(chunk);
                     parser.lock().unwrap().process(chunk);
                 }

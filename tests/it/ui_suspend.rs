@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::ui_pty::Pty;
+use crate::ui_pty::{CursorQuery, Pty};
 
 /// The pid of `parent`'s only child.
 fn child_of(parent: u32) -> u32 {
@@ -35,16 +35,33 @@ fn wait_state(pid: u32, want: impl Fn(char) -> bool, what: &str) {
     }
 }
 
-#[test]
-fn ctrl_z_suspends_to_the_shell_and_fg_resumes() {
-    // An interactive shell with job control, as a user's terminal runs kvchain: only then is
-    // there someone to resume it (the kernel discards a stop for an orphaned process group).
+/// An interactive shell with job control, as a user's terminal runs kvchain: only then is
+/// there someone to resume it (the kernel discards a stop for an orphaned process group).
+fn shell_in(terminal: CursorQuery) -> Pty {
     let kvchain = env!("CARGO_BIN_EXE_kvchain");
-    let mut shell = Pty::spawn_program(
+    Pty::spawn_in(
         "bash",
         &["--norc", "--noprofile", "-i"],
         &[("PS1", "shell$ "), ("KVCHAIN", kvchain)],
-    );
+        terminal,
+    )
+}
+
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_resumes() {
+    suspend_and_resume(shell_in(CursorQuery::Answered));
+}
+
+/// The redraw after `fg` once asked the terminal where its cursor was (ratatui's
+/// `Terminal::clear`) and, with no answer within crossterm's 2 s, gave up before forgetting
+/// the last frame: only the cells that had changed were drawn on the cleared screen, so the
+/// tree's title and borders stayed blank until a resize.
+#[test]
+fn fg_redraws_every_cell_in_a_terminal_that_never_says_where_its_cursor_is() {
+    suspend_and_resume(shell_in(CursorQuery::Unanswered));
+}
+
+fn suspend_and_resume(mut shell: Pty) {
     shell.wait_for("the prompt", |s| s.contains("shell$"));
     shell.send("\"$KVCHAIN\" demo\r");
     shell.wait_for("the chains to load", |s| {
