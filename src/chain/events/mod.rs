@@ -209,6 +209,19 @@ pub fn classify(message: &str) -> Option<Code> {
     {
         return Some(Code::KVC708);
     }
+    // The driver's first mount failing at its SecretProviderClassPodStatus write because the
+    // kind is not served ([D] nodeserver.go; controller-runtime's RESTMapper answers `no
+    // matches for kind`, an API server that dropped the CRD after discovery `the server could
+    // not find the requested resource`): the CRD is missing (KVC709).
+    if has!(m, "failed to create secret provider class pod status")
+        && has!(
+            m,
+            "no matches for kind",
+            "the server could not find the requested resource"
+        )
+    {
+        return Some(Code::KVC709);
+    }
     // The driver writing the provider's files: one object's file where another's versions
     // need a directory of that name ([D] writePayloadToDir, `mkdir …: not a directory` or
     // `open …: is a directory`), KVC706's clash that fails the mount.
@@ -327,7 +340,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 76] = [
+const NEEDLES: [&str; 79] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -404,6 +417,9 @@ const NEEDLES: [&str; 76] = [
     ": is a directory",
     "AzureAssignedIdentity",
     "getting assigned identities for pod",
+    "failed to create secret provider class pod status",
+    "no matches for kind",
+    "the server could not find the requested resource",
 ];
 
 fn needles() -> &'static AhoCorasick {
