@@ -88,7 +88,7 @@ catalog! {
     KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
     KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
     KVC804 => Sync, Error, "kubernetes.io/tls Secret without a private key or with wrong keys";
-    KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make; or it was not made by the driver (no managed label), which never writes it";
+    KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make; or it was not made by the driver (no managed label), which before v1.6 never writes it";
     KVC806 => Sync, Error, "driver failed to create/update the synced Secret";
     KVC807 => Sync, Error, "two SecretProviderClasses, or two secretObjects entries of one, sync the same Secret: its content follows whichever wrote last";
     KVC901 => Consumers, Error, "env var or subPath file from the synced Secret is older than the Secret: the process holds the old value";

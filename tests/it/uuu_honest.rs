@@ -163,3 +163,28 @@ async fn a_running_pod_keeps_its_mount_but_its_next_mount_fails() {
     assert_eq!(f.len(), 1, "{r:#}");
     assert_eq!(f[0]["severity"], "error", "{:#}", f[0]);
 }
+
+/// Driver v1.6.0's controller writes a synced Secret with create-or-update at every reconcile
+/// (FACTS §2 "Update"; [D] controllers createOrUpdateK8sSecret: Create, then on AlreadyExists
+/// an Update of the whole Secret, its managed label included, with no look at who made it).
+/// Only drivers before v1.6 leave a hand-made Secret of the synced name alone (FACTS §11). The
+/// finding may not say "the driver never writes it" of every version: kvchain does not read
+/// the driver's version, so it says both.
+#[test]
+fn a_hand_made_secret_is_said_to_be_replaced_by_a_v1_6_driver() {
+    let r = crate::mmm_lab::report("ppp-seeds-unlabelled-secret.yaml", "CANARY-ppp-unlab");
+    let f = (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == "KVC805")
+        .unwrap_or_else(|| panic!("KVC805: {r:#}"));
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        !message.contains("so the driver never writes"),
+        "not true of v1.6: {message}"
+    );
+    assert!(
+        message.contains("before v1.6 never writes")
+            && message.contains("v1.6 driver replaces it")
+            && message.contains("next reconcile"),
+        "{message}"
+    );
+}
