@@ -188,3 +188,86 @@ fn a_hand_made_secret_is_said_to_be_replaced_by_a_v1_6_driver() {
         "{message}"
     );
 }
+
+/// An operator above a Deployment: the Deployment's ownerReferences name its controller, a
+/// custom resource (Kubernetes docs, "Owners and Dependents": the controller owner manages the
+/// dependent). The pods are still the Deployment's, made by its ReplicaSet: their restart is
+/// the Deployment's rollout, and Reloader (FACTS §10) restarts that Deployment. The chain is
+/// the Deployment's, not the custom resource's (whose kind kvchain knows nothing of), and the
+/// Deployment gets no second, pod-less template chain beside it.
+#[tokio::test]
+async fn a_deployment_under_an_operator_keeps_its_pods_chain() {
+    let plain = world();
+    plain.replace_silently(SECRETS, vec![synced_secret("foosecret", UUU_CANARY, true)]);
+
+    let api = world();
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", UUU_CANARY, true)]);
+    let mut d = upstream("deployment-synck8s-azure.yaml", VARS);
+    d["metadata"]["namespace"] = json!(NS);
+    d["metadata"]["uid"] = json!("d-1");
+    d["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps.example.com/v1",
+        "kind": "WebApp", "name": "busybox", "uid": "w-1", "controller": true,
+        "blockOwnerDeletion": true}]);
+    api.replace_silently(DEPLOYMENTS, vec![d]);
+    // The pod as its ReplicaSet made it.
+    let mut p = pod("azure-sync", "Running");
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "name": "busybox-deployment-5d8f7c9b8d", "uid": "rs-1", "controller": true}]);
+    api.replace_silently(PODS, vec![p]);
+    let r = check(&api, "json").await.json();
+    let workloads = |r: &Value| -> Vec<String> {
+        (r["chains"].as_array().unwrap().iter())
+            .map(|c| c["workload"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let now = workloads(&r);
+    assert!(
+        now.iter().all(|w| !w.starts_with("WebApp/")),
+        "the Deployment's pods are its chain: {now:?}"
+    );
+    let pods_chain = (r["chains"].as_array().unwrap().iter())
+        .find(|c| c["pod"] == POD)
+        .unwrap_or_else(|| panic!("{:#}", r["chains"]));
+    assert_eq!(pods_chain["workload"], "Deployment/busybox-deployment");
+    assert_eq!(now.len(), r["chains"].as_array().unwrap().len(), "{now:?}");
+    // Without the owner the same pods make as many chains: no pod-less template beside them.
+    let mut plain_pod = pod("azure-sync", "Running");
+    plain_pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1",
+        "kind": "ReplicaSet", "name": "busybox-deployment-5d8f7c9b8d", "uid": "rs-1",
+        "controller": true}]);
+    plain.replace_silently(PODS, vec![plain_pod]);
+    let before = check(&plain, "json").await.json();
+    assert_eq!(workloads(&r), workloads(&before), "{:#}", r["chains"]);
+    for f in r["findings"].as_array().unwrap() {
+        let m = f["message"].as_str().unwrap();
+        assert!(!m.contains("WebApp"), "{f:#}");
+    }
+}
+
+/// A template edit of a Deployment an operator controls is put back by that controller
+/// (Kubernetes docs, "Owners and Dependents"): KVC102's edit says to make it in the owner too.
+#[tokio::test]
+async fn a_template_edit_under_an_operator_names_the_operator() {
+    let api = world();
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", UUU_CANARY, true)]);
+    let mut d = upstream("deployment-synck8s-azure.yaml", VARS);
+    d["metadata"]["namespace"] = json!(NS);
+    d["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps.example.com/v1",
+        "kind": "WebApp", "name": "busybox", "uid": "w-1", "controller": true}]);
+    api.replace_silently(DEPLOYMENTS, vec![d]);
+    let mut p = pod("azure-sync", "Running");
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "name": "busybox-deployment-5d8f7c9b8d", "uid": "rs-1", "controller": true}]);
+    p["spec"]["containers"][0]["volumeMounts"][0]["subPath"] = json!("db-password");
+    api.replace_silently(PODS, vec![p]);
+    let r = check(&api, "json").await.json();
+    let f = (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == "KVC102" && f["chain"].as_str().unwrap().contains(POD))
+        .unwrap_or_else(|| panic!("KVC102: {:#}", r["findings"]));
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("deployment/busybox-deployment")
+            && fix.contains("controlled by WebApp/busybox"),
+        "{fix}"
+    );
+}
