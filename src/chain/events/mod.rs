@@ -139,7 +139,14 @@ pub fn classify(message: &str) -> Option<Code> {
         return Some(Code::KVC406);
     }
     // Not found (90002), or no tenant identifier at all (900023).
-    if token!(m, "AADSTS90002") || token!(m, "AADSTS900023") {
+    // The grant refused over a tenant-independent endpoint (/common, /consumers): the tenant
+    // asked is no one tenant, a tenant cause as the two above (`identity_proof` folds it into
+    // KVC302's alias, audit UUU-honest).
+    if token!(m, "AADSTS90002")
+        || token!(m, "AADSTS900023")
+        || token!(m, "AADSTS90010")
+        || token!(m, "AADSTS9001023")
+    {
         return Some(Code::KVC404);
     }
     // Key Vault data plane.
@@ -340,7 +347,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 79] = [
+const NEEDLES: [&str; 81] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -352,6 +359,8 @@ const NEEDLES: [&str; 79] = [
     "AADSTS7002138",
     "AADSTS90002",
     "AADSTS900023",
+    "AADSTS90010",
+    "AADSTS9001023",
     "AKV10032",
     "Caller is not authorized to perform action",
     "CertificateDisabled",
