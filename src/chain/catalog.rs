@@ -83,11 +83,12 @@ catalog! {
     KVC706 => Mount, Error, "two objects map to the same mounted filename";
     KVC707 => Mount, Error, "the CSI volume is mounted by no container: the kubelet never mounts it, so no files and no synced Secret";
     KVC708 => Mount, Error, "the SPC's objects add up to more than the driver takes in one gRPC answer from the provider (4 MiB by default)";
+    KVC709 => Mount, Error, "the SecretProviderClassPodStatus CRD is not installed: the driver fails every new mount at its status write, and syncs no Secret";
     KVC801 => Sync, Error, "secretObjects objectName matches no mounted file: the synced Secret is never created";
     KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
     KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
     KVC804 => Sync, Error, "kubernetes.io/tls Secret without a private key or with wrong keys";
-    KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make; or it was not made by the driver (no managed label), which never writes it";
+    KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make; or it was not made by the driver (no managed label), which before v1.6 never writes it";
     KVC806 => Sync, Error, "driver failed to create/update the synced Secret";
     KVC807 => Sync, Error, "two SecretProviderClasses, or two secretObjects entries of one, sync the same Secret: its content follows whichever wrote last";
     KVC901 => Consumers, Error, "env var or subPath file from the synced Secret is older than the Secret: the process holds the old value";
@@ -175,6 +176,7 @@ pub fn short(code: Code) -> &'static str {
         KVC706 => "file clash",
         KVC707 => "not mounted",
         KVC708 => "too large",
+        KVC709 => "no status CRD",
         KVC801 => "no such file",
         KVC802 => "not synced",
         KVC803 => "GC risk",

@@ -442,6 +442,14 @@ impl<'a> Index<'a> {
         let mut name = owner.name.as_str();
         visit(kind, name);
         for _ in 0..2 {
+            // A built-in workload that holds a pod template is the top: an owner above it is
+            // an operator that manages it (Kubernetes docs, "Owners and Dependents"), whose
+            // kind kvchain knows nothing of, while the pods, their rollout and Reloader's
+            // restart are still the workload's (audit UUU-honest: the chain was the
+            // operator's, with a pod-less template chain of the Deployment beside it).
+            if matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob") {
+                break;
+            }
             let Some(w) = self.workloads.get(&(pod.namespace.as_str(), kind, name)) else {
                 break;
             };

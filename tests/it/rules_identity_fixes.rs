@@ -388,3 +388,33 @@ fn an_unread_key_near_a_mode_flag_beside_a_client_id_in_use_is_removed_not_renam
     set_param(&mut s, "useVMManagedIdentity", Some("true"));
     assert!(one(&s).findings().count() > 0);
 }
+
+/// Audit UUU-honest (OOO-time's `tenantId: common`): `common`, `organizations` and
+/// `consumers` are Entra ID's tenant-independent aliases, which it knows (so not AADSTS900023,
+/// its answer for a name no tenant can have). The provider asks for an app-only token with a
+/// client assertion, and the client-credentials request names its tenant "in GUID or domain
+/// name format" (Microsoft identity platform, OAuth 2.0 client credentials flow); over
+/// /common and /consumers Entra answers AADSTS90010 / AADSTS9001023 ("The grant type is not
+/// supported over the /common or /consumers endpoints"). KVC302 says that, and its event is
+/// the finding's proof, not a second cause.
+#[test]
+fn a_tenant_independent_alias_is_named_as_one_and_its_refusal_is_its_proof() {
+    for alias in ["common", "organizations", "Consumers"] {
+        let mut s = tk::healthy();
+        set_param(&mut s, "tenantID", Some(alias));
+        let c = one(&s);
+        let f = find(&c, Code::KVC302);
+        assert!(
+            !f.message.contains("AADSTS900023") && f.message.contains("tenant-independent"),
+            "{alias}: {}",
+            f.message
+        );
+        assert!(f.fix.contains(TENANT), "{}", f.fix);
+    }
+    let mut s = tk::healthy();
+    set_param(&mut s, "tenantID", Some("common"));
+    let message = "failed to get objectType:secret, objectName:web-db-pass, objectVersion:: ClientAssertionCredential authentication failed. \nPOST https://login.microsoftonline.com/common/oauth2/v2.0/token\n----\nRESPONSE 400: 400 Bad Request\n----\n{ \"error\": \"invalid_request\", \"error_description\": \"AADSTS9001023: The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.\", \"error_codes\": [9001023] }";
+    let c = one(&failing_with(s, message));
+    assert_eq!(codes(&c), [Code::KVC302], "{:#?}", c.links);
+    assert!(has_event(find(&c, Code::KVC302)));
+}

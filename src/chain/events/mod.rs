@@ -139,7 +139,14 @@ pub fn classify(message: &str) -> Option<Code> {
         return Some(Code::KVC406);
     }
     // Not found (90002), or no tenant identifier at all (900023).
-    if token!(m, "AADSTS90002") || token!(m, "AADSTS900023") {
+    // The grant refused over a tenant-independent endpoint (/common, /consumers): the tenant
+    // asked is no one tenant, a tenant cause as the two above (`identity_proof` folds it into
+    // KVC302's alias, audit UUU-honest).
+    if token!(m, "AADSTS90002")
+        || token!(m, "AADSTS900023")
+        || token!(m, "AADSTS90010")
+        || token!(m, "AADSTS9001023")
+    {
         return Some(Code::KVC404);
     }
     // Key Vault data plane.
@@ -208,6 +215,19 @@ pub fn classify(message: &str) -> Option<Code> {
         && !message.contains("larger than max length allowed on current machine")
     {
         return Some(Code::KVC708);
+    }
+    // The driver's first mount failing at its SecretProviderClassPodStatus write because the
+    // kind is not served ([D] nodeserver.go; controller-runtime's RESTMapper answers `no
+    // matches for kind`, an API server that dropped the CRD after discovery `the server could
+    // not find the requested resource`): the CRD is missing (KVC709).
+    if has!(m, "failed to create secret provider class pod status")
+        && has!(
+            m,
+            "no matches for kind",
+            "the server could not find the requested resource"
+        )
+    {
+        return Some(Code::KVC709);
     }
     // The driver writing the provider's files: one object's file where another's versions
     // need a directory of that name ([D] writePayloadToDir, `mkdir …: not a directory` or
@@ -327,7 +347,7 @@ pub fn classify_event(reason: &str, message: &str) -> Option<Code> {
 /// Every literal [`classify`] looks for (at most 128: one bit each): one Aho-Corasick pass over
 /// a message tells which occur, instead of up to sixty substring searches (each event of every
 /// chain).
-const NEEDLES: [&str; 76] = [
+const NEEDLES: [&str; 81] = [
     " permission on key vault '",
     "429",
     "AADSTS700016",
@@ -339,6 +359,8 @@ const NEEDLES: [&str; 76] = [
     "AADSTS7002138",
     "AADSTS90002",
     "AADSTS900023",
+    "AADSTS90010",
+    "AADSTS9001023",
     "AKV10032",
     "Caller is not authorized to perform action",
     "CertificateDisabled",
@@ -404,6 +426,9 @@ const NEEDLES: [&str; 76] = [
     ": is a directory",
     "AzureAssignedIdentity",
     "getting assigned identities for pod",
+    "failed to create secret provider class pod status",
+    "no matches for kind",
+    "the server could not find the requested resource",
 ];
 
 fn needles() -> &'static AhoCorasick {

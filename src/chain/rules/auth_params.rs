@@ -24,6 +24,20 @@ pub(crate) struct Problem {
 /// How KVC302 words a tenant no tenant can have (the event fold looks for it).
 pub(crate) const INVALID_TENANT: &str = "is an invalid tenant (neither a tenant id nor a domain)";
 
+/// How KVC302 words a tenant that is one of Entra ID's tenant-independent aliases (`common`,
+/// `organizations`, `consumers`): Entra knows it, so not AADSTS900023, but the provider's
+/// app-only token request (a client assertion) names its tenant by id or domain (Microsoft
+/// identity platform, OAuth 2.0 client credentials flow), and over /common and /consumers
+/// Entra refuses the grant (AADSTS90010, AADSTS9001023). Audit UUU-honest.
+pub(crate) const ALIAS_TENANT: &str = "is Entra ID's tenant-independent alias, not a tenant";
+
+/// Whether `t` is one of Entra ID's tenant-independent aliases.
+fn alias_tenant(t: &str) -> bool {
+    ["common", "organizations", "consumers"]
+        .iter()
+        .any(|a| t.trim().eq_ignore_ascii_case(a))
+}
+
 /// How KVC302 words a keyvaultName written as a vault URL or host name.
 const URL_NAME: &str = "is a URL/host name, the provider wants the bare vault name";
 
@@ -36,6 +50,7 @@ pub(crate) fn met_after_objects(observed: &str) -> bool {
     observed.contains(crate::spc::INVALID_VAULT_NAME)
         || observed.contains(URL_NAME)
         || observed.contains(INVALID_TENANT)
+        || observed.contains(ALIAS_TENANT)
 }
 
 /// What a fix writes where the tenant belongs (filled in by the caller).
@@ -215,6 +230,21 @@ pub(crate) fn auth_mode(
             format!("{tenant_key}: {t}"),
             format!("{tenant_key}: {TENANT}"),
         )),
+        Some(t) if alias_tenant(t) => {
+            let outcome = if tenant_read {
+                ": the provider asks for an app-only token (a client assertion), which names one tenant by its id or domain, and Entra ID refuses that grant here (AADSTS90010, AADSTS9001023: the grant type is not supported over the /common or /consumers endpoints)"
+            } else {
+                "; this mode's token does not ask it, so the mount works, until workload identity is used"
+            };
+            problems.push(Problem {
+                harmless: !tenant_read,
+                ..problem(
+                    Code::KVC302,
+                    format!("{tenant_key}: {t} {ALIAS_TENANT}{outcome}"),
+                    format!("{tenant_key}: {TENANT}"),
+                )
+            })
+        }
         // Entra knows a tenant by its id or one of its domains: anything else ("tid" in the
         // upstream examples) is no tenant at all, a literal, not a template to render.
         Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {

@@ -2,7 +2,7 @@
 //! SecretProviderClass: one symptom, one cause. The event becomes that finding's evidence
 //! (and makes it an error: it is seen failing) instead of a second cause on another link.
 
-use super::auth_params::{self, INVALID_TENANT};
+use super::auth_params::{self, ALIAS_TENANT, INVALID_TENANT};
 use super::cloud::WRONG_CLOUD;
 use super::params;
 use crate::chain::catalog::Code;
@@ -68,11 +68,15 @@ pub(super) fn fold(
     // "AADSTS90002" is a prefix of "AADSTS900023": both are matched.
     let invalid_tenant_asked = || {
         e.message.contains("AADSTS90002")
+            || e.message.contains("AADSTS90010")
+            || e.message.contains("AADSTS9001023")
             || events::directory(&e.message).is_some_and(auth_params::tenant_unusable)
     };
     if matches!(code, Code::KVC404 | Code::KVC301)
         && let Some(f) = identity.findings.iter_mut().find(|f| {
-            f.code == Code::KVC302 && f.evidence.iter().any(|e| e.contains(INVALID_TENANT))
+            f.code == Code::KVC302
+                && (f.evidence.iter())
+                    .any(|e| e.contains(INVALID_TENANT) || e.contains(ALIAS_TENANT))
         })
         && invalid_tenant_asked()
     {

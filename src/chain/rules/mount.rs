@@ -13,6 +13,7 @@ use super::{set, unknown};
 
 mod lag;
 mod spc_unread;
+pub(crate) mod status_crd;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Finding, Link, LinkKind, Status, ThinVec};
@@ -47,6 +48,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     let csi = cx.cluster().csi_driver.known();
+    // No SecretProviderClassPodStatus CRD: no new mount can succeed (KVC709).
+    if status_crd::missing(cx, link, started_container(cx).is_some()) {
+        return;
+    }
 
     // Runtime: did the driver mount it?
     if cx.template {

@@ -555,7 +555,10 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
     };
     let Some((why, seen, (confirm, fix))) = held else {
         super::super::note(cx, link, || {
-            Fact::new("restart on rotation", "Reloader annotation")
+            // The annotation is what is read: a Reloader controller running in the cluster
+            // is not (FACTS §10; audit UUU-honest), and KVC901 says it when a rotation went
+            // by without the rollout it promises.
+            Fact::new("restart on rotation", RELOADER_DECLARED)
         });
         return;
     };
@@ -575,3 +578,8 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
         fix,
     ));
 }
+
+/// The Consumers link's fact for a Reloader annotation that restarts the reader: declared,
+/// not seen working.
+const RELOADER_DECLARED: &str =
+    "Reloader annotation (that a Reloader controller runs in the cluster is not read)";

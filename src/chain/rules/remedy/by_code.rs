@@ -375,6 +375,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             ),
         ),
         KVC708 => message_size::commands(cx, None),
+        KVC709 => crate::chain::rules::mount::status_crd::commands(),
         KVC801 => (
             show_spc(cx, "{.spec.secretObjects}"),
             edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),

@@ -35,6 +35,9 @@ fn provider_name(cx: &Ctx) -> String {
 /// A finding known only from an event (the objects it concerns may be unobservable).
 pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -> Finding {
     use Code::*;
+    if code == KVC709 {
+        return crate::chain::rules::mount::status_crd::from_event(cx, e, evidence);
+    }
     // Each code whose event names more than the defaults (KVC501's caller and object type, a
     // 429's reason, a message's size) makes both commands from it: the defaults are made only
     // for the others (they were made and dropped for each replica's 403, ~8,700 instructions).

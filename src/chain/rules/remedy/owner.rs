@@ -68,8 +68,9 @@ pub(crate) fn edit_pod_owner(
         }
         Some(("Node", n)) => static_pod_edit(n, what),
         Some((k, n)) => format!(
-            "kubectl edit {}/{n} -n {ns}  # {what}",
-            k.to_ascii_lowercase()
+            "kubectl edit {}/{n} -n {ns}  # {what}{}",
+            k.to_ascii_lowercase(),
+            operator_note(cx, k, n)
         ),
         // `check -f` knows the bare pod's file when it holds that pod alone: the edit is made
         // there, then the pod is re-created from it (the running pod's spec, through `kubectl
@@ -92,6 +93,22 @@ pub(crate) fn edit_pod_owner(
         },
     };
     paused::rolled_in(cx, pod, workload, edit, EDITED)
+}
+
+/// A workload whose controller owner is another object (an operator's custom resource,
+/// Kubernetes docs "Owners and Dependents"): that controller manages it and may put an edit of
+/// its template back, so the change belongs in the owner too (audit UUU-honest). Empty when
+/// nothing controls it.
+fn operator_note(cx: &Ctx, kind: &str, name: &str) -> String {
+    let Some(up) =
+        (cx.ix.workload(cx.ns(), kind, name)).and_then(|w| w.owners.iter().find(|o| o.controller))
+    else {
+        return String::new();
+    };
+    format!(
+        "; {kind}/{name} is controlled by {}/{} (its ownerReferences), which may put its template back: make the same change in {}/{} too",
+        up.kind, up.name, up.kind, up.name
+    )
 }
 
 /// A static pod (its mirror is owned by its Node) lives in a manifest file on that node; the

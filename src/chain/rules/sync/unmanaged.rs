@@ -4,7 +4,11 @@
 //! not there for the driver: its create is answered AlreadyExists and taken for done, its
 //! patcher owns nothing and the rotation reconciler finds nothing to patch (FACTS §3:
 //! SecretRotationFailed `failed to patch secret <name> with new data`), so it never holds what
-//! `secretObjects` make (FACTS §11: the driver does not rewrite a Secret that exists). This is
+//! `secretObjects` make (FACTS §11: the driver does not rewrite a Secret that exists). That is
+//! drivers before v1.6: v1.6.0's controller creates or updates at every reconcile (FACTS §2;
+//! [D] createOrUpdateK8sSecret: an Update of the whole Secret after AlreadyExists, whoever made
+//! it), so there it lasts until the next reconcile; kvchain does not read the driver's version,
+//! and the message says both (audit UUU-honest). This is
 //! the "synced Secret exists but its data is empty" practitioners meet; a wrong objectName
 //! makes no Secret at all (KVC801).
 
@@ -96,9 +100,14 @@ pub(super) fn finding(
         Code::KVC805,
         format!("Secret/{}", secret.name),
         format!(
-            "synced Secret {} was not made by the driver: it lacks the secrets-store.csi.k8s.io/managed label the driver selects its Secrets by, so the driver never writes, patches or owns it (its create is answered AlreadyExists and taken for done; rotation finds no Secret to patch), and {}",
+            "synced Secret {} was not made by the driver: it lacks the secrets-store.csi.k8s.io/managed label the driver selects its Secrets by, so a driver before v1.6 never writes, patches or owns it (its create is answered AlreadyExists and taken for done; rotation finds no Secret to patch), and {}; a v1.6 driver replaces it with what secretObjects make, label included, at its next reconcile (within 5 minutes of a mount){}",
             secret.name,
-            parts.join("; ")
+            parts.join("; "),
+            if d.retyped {
+                ", except that the API server refuses that update of its type (a Secret's type cannot change) and the driver reports FailedToCreateSecret"
+            } else {
+                ""
+            }
         ),
         evidence,
     );
