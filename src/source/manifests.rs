@@ -38,6 +38,7 @@ mod refused;
 mod run_time;
 mod selector;
 mod strict;
+mod type_error;
 mod typed;
 mod unread;
 

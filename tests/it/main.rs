@@ -356,6 +356,7 @@ mod ttt_azure;
 mod ttt_honest;
 mod ttt_honest_order;
 mod ttt_real;
+mod uuu_real;
 mod ttt_time;
 mod ttt_time_clock;
 mod ui_app;

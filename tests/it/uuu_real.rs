@@ -1,0 +1,89 @@
+//! Audit UUU-real: `kvchain check -f` on hostile manifests of our own (tests/fixtures/uuu_real/),
+//! each expectation written from the Kubernetes API server's and kubectl's documented words
+//! before kvchain was run on it. Values are canaries (`CANARY-uuu-real`): never printed.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::real_kit::unread;
+
+const CANARY: &str = "CANARY-uuu-real";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/uuu_real")
+        .join(name)
+}
+
+fn check(paths: &[&Path]) -> (i32, Value) {
+    super::real_kit::check(paths, CANARY)
+}
+
+fn unread_of<'a>(unread: &'a [String], what: &str) -> &'a str {
+    unread
+        .iter()
+        .find(|u| u.contains(what))
+        .unwrap_or_else(|| panic!("{what} not listed as unread: {unread:#?}"))
+}
+
+/// A field of the wrong type is refused by the API server's decoder, in Go's words: `<Kind> in
+/// version "v1" cannot be handled as a <Kind>: json: cannot unmarshal <JSON kind> into Go struct
+/// field <innermost struct>.<JSON path without indices> of type <Go type>` (apimachinery's JSON
+/// decoding; e.g. "cannot unmarshal number into Go struct field LabelSelector.spec.selector.
+/// matchLabels of type string"). A custom resource is refused by its CRD's schema: `The
+/// SecretProviderClass "x" is invalid: <path>: Invalid value: "boolean": <path> in body must be
+/// of type string: "boolean"`. Each document is listed as not read in those words, naming file,
+/// object and field; serde's words ("invalid type: …, expected …") are no refusal. The other
+/// documents are read (the Deployment `web` makes its chain), and exit 1.
+#[test]
+fn a_field_of_the_wrong_type_is_refused_in_the_api_servers_words() {
+    let file = fixture("type-errors.yaml");
+    let (code, r) = check(&[&file]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 6, "{unread:#?}");
+    let expect = [
+        (
+            "Deployment/many",
+            "spec.replicas: ",
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32",
+        ),
+        (
+            "Pod/quoted-port",
+            "spec.containers[0].ports[0].containerPort: ",
+            "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32",
+        ),
+        (
+            "StatefulSet/yes-mount",
+            "spec.template.spec.containers[0].volumeMounts[0].readOnly: ",
+            "StatefulSet in version \"v1\" cannot be handled as a StatefulSet: json: cannot unmarshal string into Go struct field VolumeMount.spec.template.spec.containers.volumeMounts.readOnly of type bool",
+        ),
+        (
+            "Job/env-map",
+            "spec.template.spec.containers[0].env: ",
+            "Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal object into Go struct field Container.spec.template.spec.containers.env of type []v1.EnvVar",
+        ),
+        (
+            "ServiceAccount/numbered",
+            "metadata.annotations.azure.workload.identity/client-id: ",
+            "ServiceAccount in version \"v1\" cannot be handled as a ServiceAccount: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.annotations of type string",
+        ),
+        (
+            "SecretProviderClass/flagged",
+            "spec.parameters.usePodIdentity: ",
+            "The SecretProviderClass \"flagged\" is invalid: spec.parameters.usePodIdentity: Invalid value: \"boolean\": spec.parameters.usePodIdentity in body must be of type string: \"boolean\"",
+        ),
+    ];
+    for (what, field, said) in expect {
+        let u = unread_of(&unread, what);
+        assert!(u.starts_with(&file.display().to_string()), "{u}");
+        assert!(u.contains(field) && u.contains(said), "{u}");
+        assert!(!u.contains("invalid type"), "serde's words: {u}");
+    }
+    let chains = r["chains"].as_array().expect("chains");
+    assert!(
+        chains.iter().any(|c| c["workload"] == "Deployment/web"),
+        "{chains:#?}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}
