@@ -87,3 +87,44 @@ fn a_field_of_the_wrong_type_is_refused_in_the_api_servers_words() {
     );
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// The API server refuses an object whose `metadata.name` is no lowercase RFC 1123 subdomain
+/// (apimachinery `NameIsDNSSubdomain`; a StatefulSet's must be an RFC 1123 label since
+/// Kubernetes 1.27, kubernetes#114172): `metadata.name: Invalid value: "…": a lowercase RFC 1123
+/// subdomain must consist of lower case alphanumeric characters, '-' or '.', …`. A template
+/// placeholder (`{{ .Release.Name }}-app`, `$APP_NAME`, `${NAME}`) is such a name: the object
+/// is never created, so it is not read (no finding, KVC306 included, is about it), and it is
+/// said to be unrendered, with the command that checks the render. `db.primary` is a subdomain
+/// but no label: a StatefulSet so named is refused too, and is no template.
+#[test]
+fn a_name_the_api_server_refuses_is_not_read_and_a_placeholder_is_said_unrendered() {
+    let (code, r) = check(&[&fixture("names.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 4, "{unread:#?}");
+    let subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+    for (what, name) in [
+        ("Deployment/{{ .Release.Name }}-app", "{{ .Release.Name }}-app"),
+        ("ServiceAccount/$APP_NAME", "$APP_NAME"),
+        ("SecretProviderClass/${NAME}", "${NAME}"),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(
+            u.contains(&format!("metadata.name: Invalid value: \"{name}\": {subdomain}")),
+            "{u}"
+        );
+        assert!(u.contains("the API server refuses"), "{u}");
+        assert!(u.contains("unrendered template"), "{u}");
+    }
+    let sts = unread_of(&unread, "StatefulSet/db.primary");
+    assert!(
+        sts.contains("metadata.name: Invalid value: \"db.primary\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"),
+        "{sts}"
+    );
+    assert!(!sts.contains("unrendered"), "{sts}");
+    let findings = r["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().all(|f| f["code"] != "KVC306"),
+        "{findings:#?}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}
