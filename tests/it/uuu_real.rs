@@ -128,3 +128,40 @@ fn a_name_the_api_server_refuses_is_not_read_and_a_placeholder_is_said_unrendere
     );
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// KEDA creates each Job of a ScaledJob with `spec.jobTargetRef` copied as its spec and
+/// `scaledjob: <name>` added to the template's labels (KEDA `scale_jobs.go`). The API server
+/// validates that Job as any Job: a selector written without `manualSelector: true` is refused
+/// (`spec.selector: Invalid value: … `selector` not auto-generated`), and with it the selector
+/// must select the template (`selector` does not match template `labels`). kubectl apply takes
+/// the ScaledJob itself; no Job, so no pod, is ever made from it: listed as not read, naming the
+/// jobTargetRef field. `manualSelector` with the label KEDA adds, and no selector at all, are
+/// read (their pods run).
+#[test]
+fn a_scaled_jobs_selector_is_judged_as_its_jobs_are() {
+    let (code, r) = check(&[&fixture("scaled-jobs.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 2, "{unread:#?}");
+    let written = unread_of(&unread, "ScaledJob/written-selector");
+    assert!(
+        written.contains("spec.jobTargetRef.selector: Invalid value: `selector` not auto-generated")
+            && written.contains("kubectl apply takes the ScaledJob, but the API server refuses each Job KEDA makes"),
+        "{written}"
+    );
+    let other = unread_of(&unread, "ScaledJob/manual-other");
+    assert!(
+        other.contains("spec.jobTargetRef.template.metadata.labels: Invalid value: `selector` does not match template `labels` (the template's labels lack app=other)"),
+        "{other}"
+    );
+    let workloads: Vec<&str> = r["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .filter_map(|c| c["workload"].as_str())
+        .collect();
+    assert!(
+        !workloads.contains(&"ScaledJob/written-selector"),
+        "{workloads:?}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}
