@@ -526,7 +526,11 @@ fn an_unrendered_spc_name_is_a_template_value_and_no_command_names_it() {
     let msg = f["message"].as_str().unwrap();
     assert!(msg.contains("could not be read"), "{msg}");
     assert!(
-        r["findings"].as_array().unwrap().iter().all(|f| f["code"] != "KVC306"),
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "KVC306"),
         "{r:#}"
     );
     for f in r["findings"].as_array().unwrap() {

@@ -139,7 +139,9 @@ fn an_invalid_name_is_escaped_once() {
     let (code, out) = run(&["check", "-f", "m.yaml"], d);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("metadata.name: Invalid value: \"web\\u{1b}[2J\": a lowercase RFC 1123 subdomain"),
+        out.contains(
+            "metadata.name: Invalid value: \"web\\u{1b}[2J\": a lowercase RFC 1123 subdomain"
+        ),
         "{out}"
     );
     assert!(!out.contains("\\\\u{1b}"), "escaped twice: {out}");

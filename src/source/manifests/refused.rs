@@ -317,9 +317,21 @@ mod tests {
         )
         .unwrap();
         let why = refused(&value, "SecretProviderClass", "My_SPC").expect("refused");
-        assert!(why.starts_with("metadata.name: \"My_SPC\""), "{why}");
-        // Placeholders are the rules' to tell (unrendered), not refused here.
-        assert_eq!(refused(&value, "SecretProviderClass", "${SPC}"), None);
+        assert!(
+            why.starts_with(
+                "metadata.name: Invalid value: \"My_SPC\": a lowercase RFC 1123 subdomain"
+            ),
+            "{why}"
+        );
+        // A placeholder is no name the API server takes either, said to be unrendered (audit
+        // UUU-real; it was left to the rules as KVC306).
+        let placeholder = refused(&value, "SecretProviderClass", "${SPC}").expect("refused");
+        assert!(placeholder.contains("unrendered template"), "{placeholder}");
+        // A StatefulSet's name is a label: a dot is refused.
+        let sts =
+            serde_yaml::from_str::<Value>("{apiVersion: apps/v1, kind: StatefulSet}").unwrap();
+        assert!(refused(&sts, "StatefulSet", "db.primary").is_some());
+        assert_eq!(refused(&sts, "StatefulSet", "db-primary"), None);
     }
 
     /// Only `secrets-store.csi.x-k8s.io/v1` and `v1alpha1` are served (upstream CRD): the

@@ -133,10 +133,7 @@ fn go_type<T: DeserializeOwned>(v: &Value, at: &[Step], e: &Expected) -> Option<
         Expected::Struct(name) => format!("v1.{name}"),
         Expected::Quantity => "resource.Quantity".into(),
         Expected::Seq => {
-            let el = element(
-                Value::Sequence(vec![Value::Bool(true)]),
-                Step::Index(0),
-            )?;
+            let el = element(Value::Sequence(vec![Value::Bool(true)]), Step::Index(0))?;
             format!("[]{}", scalar_or_struct(&el)?)
         }
         Expected::Map => {
