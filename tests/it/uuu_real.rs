@@ -103,13 +103,18 @@ fn a_name_the_api_server_refuses_is_not_read_and_a_placeholder_is_said_unrendere
     assert_eq!(unread.len(), 4, "{unread:#?}");
     let subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
     for (what, name) in [
-        ("Deployment/{{ .Release.Name }}-app", "{{ .Release.Name }}-app"),
+        (
+            "Deployment/{{ .Release.Name }}-app",
+            "{{ .Release.Name }}-app",
+        ),
         ("ServiceAccount/$APP_NAME", "$APP_NAME"),
         ("SecretProviderClass/${NAME}", "${NAME}"),
     ] {
         let u = unread_of(&unread, what);
         assert!(
-            u.contains(&format!("metadata.name: Invalid value: \"{name}\": {subdomain}")),
+            u.contains(&format!(
+                "metadata.name: Invalid value: \"{name}\": {subdomain}"
+            )),
             "{u}"
         );
         assert!(u.contains("the API server refuses"), "{u}");
@@ -144,8 +149,11 @@ fn a_scaled_jobs_selector_is_judged_as_its_jobs_are() {
     assert_eq!(unread.len(), 2, "{unread:#?}");
     let written = unread_of(&unread, "ScaledJob/written-selector");
     assert!(
-        written.contains("spec.jobTargetRef.selector: Invalid value: `selector` not auto-generated")
-            && written.contains("kubectl apply takes the ScaledJob, but the API server refuses each Job KEDA makes"),
+        written
+            .contains("spec.jobTargetRef.selector: Invalid value: `selector` not auto-generated")
+            && written.contains(
+                "kubectl apply takes the ScaledJob, but the API server refuses each Job KEDA makes"
+            ),
         "{written}"
     );
     let other = unread_of(&unread, "ScaledJob/manual-other");
@@ -164,4 +172,50 @@ fn a_scaled_jobs_selector_is_judged_as_its_jobs_are() {
         "{workloads:?}"
     );
     assert_eq!(code, 1, "{r:#}");
+}
+
+/// `kubectl apply -k` sends kustomize's render (kustomize docs, "kustomization" fields): a
+/// `secretGenerator` names its Secret `<name>-<hash>` and rewrites each reference to it; a
+/// patch on a `target` changes that object (here the SPC's vault). Read as the files write
+/// them, the render's objects would be diagnosed with a vault and references they never have,
+/// so each file such a render holds is not read, naming the kustomization, what it changes and
+/// the command that checks the render (`kubectl kustomize DIR | kvchain check -f -`), and no
+/// chain is built from them. `images` (no verdict reads an image) and `replicas` (modelled)
+/// leave the render readable: read in the overlay's namespace.
+#[test]
+fn a_kustomization_that_changes_its_objects_is_checked_as_rendered() {
+    let (code, r) = check(&[&fixture("kustomize-generated")]);
+    let left = unread(&r);
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert!(
+        left[0].contains("app.yaml: rendered by kustomizations that do not leave it as written")
+            && left[0].contains("secretGenerator app-env")
+            && left[0].contains("kubectl kustomize "),
+        "{left:#?}"
+    );
+    assert_eq!(r["chains"].as_array().expect("chains").len(), 0, "{r:#}");
+    assert_eq!(code, 1, "{r:#}");
+
+    let (code, r) = check(&[&fixture("kustomize-patched")]);
+    let left = unread(&r);
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert!(
+        left[0].contains("base/app.yaml: ")
+            && left[0].contains("patches (target SecretProviderClass/api-kv)")
+            && left[0].contains("overlays/prod"),
+        "{left:#?}"
+    );
+    assert!(
+        !r.to_string().contains("kv-base"),
+        "a vault kustomize replaces was diagnosed: {r:#}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+
+    let (_, r) = check(&[&fixture("kustomize-scaled")]);
+    assert!(unread(&r).is_empty(), "{r:#}");
+    let chains = r["chains"].as_array().expect("chains");
+    assert!(!chains.is_empty(), "{r:#}");
+    for c in chains {
+        assert_eq!(c["namespace"], "prod", "{c:#}");
+    }
 }
