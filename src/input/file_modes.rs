@@ -81,6 +81,34 @@ impl At {
     }
 }
 
+/// Whether scalar `s`, borrowed from `src`, was written plain (not quoted). serde_yaml lends a
+/// plain scalar as the bytes of the text and a quoted one as the bytes between its quotes;
+/// anything else (escapes, block scalars) is an owned string, never lent.
+pub(crate) fn plain(src: &str, s: &str) -> bool {
+    let (at, base) = (s.as_ptr() as usize, src.as_ptr() as usize);
+    let Some(offset) = at.checked_sub(base).filter(|o| o + s.len() <= src.len()) else {
+        return false;
+    };
+    let before = offset.checked_sub(1).map(|o| src.as_bytes()[o]);
+    !matches!(before, Some(b'"' | b'\''))
+}
+
+/// The boolean a plain scalar `s` (borrowed from `src`) is to kubectl's YAML 1.1 (go-yaml v2,
+/// under sigs.k8s.io/yaml): `y`, `yes`, `on` and `n`, `no`, `off` in their three cases, beside
+/// `true` / `false` that YAML 1.2 reads too. serde_yaml reads them as strings, so `readOnly:
+/// yes` was refused as a string where kubectl sends `true`, and `value: yes` in an env entry
+/// read as the string the API server never gets: kubectl sends `true`, and the API server
+/// refuses the object (`json: cannot unmarshal bool into Go struct field EnvVar…value of type
+/// string`) (audit UUU-real). A quoted `"yes"` stays a string.
+pub(crate) fn plain_bool(src: &str, s: &str) -> Option<bool> {
+    let b = match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => true,
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => false,
+        _ => return None,
+    };
+    plain(src, s).then_some(b)
+}
+
 /// The octal integer a file mode `s` is to kubectl: `s` a plain scalar (not quoted, not a
 /// block scalar) of `0` and octal digits, borrowed from `src`. `None` for anything else, which
 /// stays the string it is (a quoted `"0400"`, refused by the API server as a string).
@@ -89,12 +117,7 @@ pub(crate) fn plain_octal(src: &str, s: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         return None;
     }
-    // serde_yaml lends a plain scalar as the bytes of the text and a quoted one as the bytes
-    // between its quotes; anything else (escapes, block scalars) is an owned string.
-    let (at, base) = (s.as_ptr() as usize, src.as_ptr() as usize);
-    let offset = at.checked_sub(base).filter(|o| o + s.len() <= src.len())?;
-    let before = offset.checked_sub(1).map(|o| src.as_bytes()[o]);
-    if matches!(before, Some(b'"' | b'\'')) {
+    if !plain(src, s) {
         return None;
     }
     i64::from_str_radix(digits, 8).ok()
@@ -129,6 +152,19 @@ mod tests {
             .unwrap()
             .value
             .unwrap()
+    }
+
+    #[test]
+    fn plain_yaml_1_1_booleans_are_booleans_and_quoted_ones_or_keys_strings() {
+        let v = read("a: yes\nb: 'yes'\nc: Off\nd: \"on\"\ne: [n, Y]\nyes: 1\nf: yesterday\n");
+        assert_eq!(v["a"], Value::Bool(true));
+        assert_eq!(v["b"], Value::from("yes"));
+        assert_eq!(v["c"], Value::Bool(false));
+        assert_eq!(v["d"], Value::from("on"));
+        assert_eq!(v["e"][0], Value::Bool(false));
+        assert_eq!(v["e"][1], Value::Bool(true));
+        assert_eq!(v["yes"], Value::from(1));
+        assert_eq!(v["f"], Value::from("yesterday"));
     }
 
     #[test]

@@ -219,3 +219,33 @@ fn a_kustomization_that_changes_its_objects_is_checked_as_rendered() {
         assert_eq!(c["namespace"], "prod", "{c:#}");
     }
 }
+
+/// kubectl reads YAML 1.1 (go-yaml v2 under sigs.k8s.io/yaml): a plain `yes`, `on` (and `no`,
+/// `off`, `y`, `n` in their cases) is a boolean, a quoted `"yes"` a string. `readOnly: yes` is
+/// `true` to the API server: the pod is read (its chain built). `value: yes` in an env entry is
+/// sent as `true`, which the API server refuses: `Deployment in version "v1" cannot be handled
+/// as a Deployment: json: cannot unmarshal bool into Go struct field EnvVar.spec.template.spec.
+/// containers.env.value of type string`; quoted, it is the string and read.
+#[test]
+fn yaml_1_1_booleans_are_read_as_kubectl_reads_them() {
+    let (code, r) = check(&[&fixture("yaml11-booleans.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 1, "{unread:#?}");
+    let env = unread_of(&unread, "Deployment/env-yes");
+    assert!(
+        env.contains("spec.template.spec.containers[0].env[0].value: ")
+            && env.contains("Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal bool into Go struct field EnvVar.spec.template.spec.containers.env.value of type string"),
+        "{env}"
+    );
+    let chains = r["chains"].as_array().expect("chains");
+    for read in ["Pod/mounted-yes", "Deployment/env-quoted"] {
+        assert!(
+            chains.iter().any(|c| c["workload"] == read
+                || c["pod"]
+                    .as_str()
+                    .is_some_and(|p| format!("Pod/{p}") == read)),
+            "{read} not read: {r:#}"
+        );
+    }
+    assert_eq!(code, 1, "{r:#}");
+}
