@@ -457,6 +457,13 @@ impl<'de> Visitor<'de> for Bounded<'_> {
             self.budget.charge(0)?;
             return Ok(Value::Number(mode.into()));
         }
+        // A manifest's value (never a key: sigs.k8s.io/yaml makes keys strings) read as
+        // kubectl's YAML 1.1 reads it.
+        if self.at != file_modes::At::Off
+            && let Some(b) = file_modes::plain_bool(self.src, s)
+        {
+            return self.visit_bool(b);
+        }
         self.visit_str(s)
     }
     fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Value, E> {

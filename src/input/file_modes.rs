@@ -81,6 +81,34 @@ impl At {
     }
 }
 
+/// Whether scalar `s`, borrowed from `src`, was written plain (not quoted). serde_yaml lends a
+/// plain scalar as the bytes of the text and a quoted one as the bytes between its quotes;
+/// anything else (escapes, block scalars) is an owned string, never lent.
+pub(crate) fn plain(src: &str, s: &str) -> bool {
+    let (at, base) = (s.as_ptr() as usize, src.as_ptr() as usize);
+    let Some(offset) = at.checked_sub(base).filter(|o| o + s.len() <= src.len()) else {
+        return false;
+    };
+    let before = offset.checked_sub(1).map(|o| src.as_bytes()[o]);
+    !matches!(before, Some(b'"' | b'\''))
+}
+
+/// The boolean a plain scalar `s` (borrowed from `src`) is to kubectl's YAML 1.1 (go-yaml v2,
+/// under sigs.k8s.io/yaml): `y`, `yes`, `on` and `n`, `no`, `off` in their three cases, beside
+/// `true` / `false` that YAML 1.2 reads too. serde_yaml reads them as strings, so `readOnly:
+/// yes` was refused as a string where kubectl sends `true`, and `value: yes` in an env entry
+/// read as the string the API server never gets: kubectl sends `true`, and the API server
+/// refuses the object (`json: cannot unmarshal bool into Go struct field EnvVar…value of type
+/// string`) (audit UUU-real). A quoted `"yes"` stays a string.
+pub(crate) fn plain_bool(src: &str, s: &str) -> Option<bool> {
+    let b = match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => true,
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => false,
+        _ => return None,
+    };
+    plain(src, s).then_some(b)
+}
+
 /// The octal integer a file mode `s` is to kubectl: `s` a plain scalar (not quoted, not a
 /// block scalar) of `0` and octal digits, borrowed from `src`. `None` for anything else, which
 /// stays the string it is (a quoted `"0400"`, refused by the API server as a string).
@@ -89,62 +117,28 @@ pub(crate) fn plain_octal(src: &str, s: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         return None;
     }
-    // serde_yaml lends a plain scalar as the bytes of the text and a quoted one as the bytes
-    // between its quotes; anything else (escapes, block scalars) is an owned string.
-    let (at, base) = (s.as_ptr() as usize, src.as_ptr() as usize);
-    let offset = at.checked_sub(base).filter(|o| o + s.len() <= src.len())?;
-    let before = offset.checked_sub(1).map(|o| src.as_bytes()[o]);
-    if matches!(before, Some(b'"' | b'\'')) {
+    if !plain(src, s) {
         return None;
     }
     i64::from_str_radix(digits, 8).ok()
 }
 
-/// The API server's refusal of a file mode of the wrong type, in its words, when type error `e`
-/// of built-in object `doc` is one: kubectl sends a quoted `"0400"` as a JSON string, and the
-/// API server's decoder answers `Deployment in version "v1" cannot be handled as a Deployment:
-/// json: cannot unmarshal string into Go struct field SecretVolumeSource.spec.template.spec.
-/// volumes.secret.defaultMode of type int32` (Go names the struct that holds the field and its
-/// JSON path without indices). serde's own words (`invalid type: a string, expected an integer
-/// from …`) named no refusal (audit TTT-real).
-pub(crate) fn refused(doc: &Value, e: &crate::input::FieldError) -> Option<String> {
-    let got = match e.message.strip_prefix("invalid type: ")? {
-        m if m.starts_with("a string,") => "string",
-        m if m.starts_with("a boolean,") => "bool",
-        m if m.starts_with("sequence,") => "array",
-        m if m.starts_with("map,") => "object",
-        _ => return None,
+/// How to write a file mode kvchain found quoted, when the field at `keys` (its path's keys,
+/// no indices) is one and `got` (the JSON kind written) a string: kubectl sends a quoted
+/// `"0400"` as a JSON string, which the API server refuses where the pod spec has an int32
+/// (audit TTT-real; the refusal itself is said as every type error is, manifests::type_error).
+pub(crate) fn quoted_hint(keys: &[&str], got: &str) -> Option<&'static str> {
+    let n = keys.len();
+    let field = *keys.last()?;
+    let holder = |i: usize| n.checked_sub(i).and_then(|i| keys.get(i)).copied();
+    let mode = match (field, holder(2), holder(3)) {
+        ("defaultMode", Some(s), _) => SOURCES.contains(&s),
+        ("mode", Some("items"), Some(s)) => SOURCES.contains(&s),
+        _ => false,
     };
-    let steps: Vec<&str> = e.path.split('.').collect();
-    let field = *steps.last()?;
-    let holder = |i: usize| steps.get(i).map(|s| s.split('[').next().unwrap_or(s));
-    let n = steps.len();
-    let go_struct = match (field, holder(n.wrapping_sub(2)), holder(n.wrapping_sub(3))) {
-        ("defaultMode", Some("secret"), _) => "SecretVolumeSource",
-        ("defaultMode", Some("configMap"), _) => "ConfigMapVolumeSource",
-        ("defaultMode", Some("downwardAPI"), _) => "DownwardAPIVolumeSource",
-        ("defaultMode", Some("projected"), _) => "ProjectedVolumeSource",
-        ("mode", Some("items"), Some("secret" | "configMap")) => "KeyToPath",
-        ("mode", Some("items"), Some("downwardAPI")) => "DownwardAPIVolumeFile",
-        _ => return None,
-    };
-    if !e.path.contains("volumes[") {
-        return None;
-    }
-    let kind = doc.get("kind").and_then(Value::as_str)?;
-    let version = doc.get("apiVersion").and_then(Value::as_str)?;
-    let version = version.rsplit('/').next().unwrap_or(version);
-    let json_path: Vec<&str> = (0..n).filter_map(holder).collect();
-    let hint = if got == "string" {
-        ": a quoted mode is a string; write it unquoted (0400, the octal number kubectl's YAML reads, or its decimal 256)"
-    } else {
-        ""
-    };
-    Some(format!(
-        "{}: the API server refuses the document (kubectl apply says: {kind} in version \"{version}\" cannot be handled as a {kind}: json: cannot unmarshal {got} into Go struct field {go_struct}.{} of type int32), and no pod is made from it{hint}",
-        e.path,
-        json_path.join(".")
-    ))
+    (mode && got == "string" && keys.contains(&"volumes")).then_some(
+        ": a quoted mode is a string; write it unquoted (0400, the octal number kubectl's YAML reads, or its decimal 256)",
+    )
 }
 
 #[cfg(test)]
@@ -158,6 +152,19 @@ mod tests {
             .unwrap()
             .value
             .unwrap()
+    }
+
+    #[test]
+    fn plain_yaml_1_1_booleans_are_booleans_and_quoted_ones_or_keys_strings() {
+        let v = read("a: yes\nb: 'yes'\nc: Off\nd: \"on\"\ne: [n, Y]\nyes: 1\nf: yesterday\n");
+        assert_eq!(v["a"], Value::Bool(true));
+        assert_eq!(v["b"], Value::from("yes"));
+        assert_eq!(v["c"], Value::Bool(false));
+        assert_eq!(v["d"], Value::from("on"));
+        assert_eq!(v["e"][0], Value::Bool(false));
+        assert_eq!(v["e"][1], Value::Bool(true));
+        assert_eq!(v["yes"], Value::from(1));
+        assert_eq!(v["f"], Value::from("yesterday"));
     }
 
     #[test]

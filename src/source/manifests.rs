@@ -38,6 +38,7 @@ mod refused;
 mod run_time;
 mod selector;
 mod strict;
+mod type_error;
 mod typed;
 mod unread;
 
@@ -56,7 +57,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
 
 /// [`load`] over texts already read (the origin scan reads the same ones).
 pub fn load_inputs(inputs: &files::Inputs) -> Result<Snapshot, InputError> {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        replicas: inputs.replicas.clone(),
+        ..Builder::default()
+    };
     // What an unlisted entry or an unreadable file holds cannot be told: it may define pods.
     for e in &inputs.unlisted {
         b.unread_pods.push(None);
@@ -112,6 +116,8 @@ struct Builder {
     run_time: run_time::RunTime,
     /// Where unread documents that may define pods would put them ([`SourceInfo::unread_pods`]).
     unread_pods: Vec<Option<String>>,
+    /// The `replicas` kustomizations set, per file ([`kustomize::apply_replicas`]).
+    replicas: std::collections::HashMap<PathBuf, Vec<(String, i64)>>,
 }
 
 impl Builder {
@@ -157,6 +163,9 @@ impl Builder {
             nulls::prune_nulls(&mut value);
             if let Some(ns) = namespace {
                 kustomize::put_in(&mut value, ns);
+            }
+            if let Some(r) = self.replicas.get(&*file) {
+                kustomize::apply_replicas(&mut value, r);
             }
             // A plain `defaultMode: 0400` is already the octal integer kubectl's YAML 1.1 reads
             // (input::file_modes, where the parser still sees quotes: a quoted "0400" stays

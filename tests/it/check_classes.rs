@@ -498,9 +498,11 @@ fn identities_of_spcs_no_pod_mounts_are_told_as_the_spc_says() {
     assert_eq!(one(&r, "KVC307")["severity"], "warning");
 }
 
-/// A SecretProviderClass whose metadata.name is still a placeholder is an unrendered value
-/// like its parameters (KVC306 names the field); no command may name it as an object, since
-/// the API server accepts no such name.
+/// A SecretProviderClass whose metadata.name is still a placeholder is no name the API server
+/// takes (a lowercase RFC 1123 subdomain): `kubectl apply` refuses it, so it is not read, said in
+/// the API server's words and as unrendered (audit UUU-real; it was read and flagged KVC306 as
+/// if it existed), and the pod naming it is told its SecretProviderClass's document could not
+/// be read (KVC101); no command may name it as an object.
 #[test]
 fn an_unrendered_spc_name_is_a_template_value_and_no_command_names_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -512,9 +514,25 @@ fn an_unrendered_spc_name_is_a_template_value_and_no_command_names_it() {
     .expect("write");
     let out = kvchain(&["check", "-f", path.to_str().unwrap(), "-o", "json"]);
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let f = one(&r, "KVC306");
+    let unread = r["unread"].as_array().expect("unread");
+    assert_eq!(unread.len(), 1, "{unread:#?}");
+    let u = unread[0].as_str().unwrap();
+    assert!(
+        u.contains("metadata.name: Invalid value: \"${SPC_NAME}\": a lowercase RFC 1123 subdomain")
+            && u.contains("unrendered template"),
+        "{u}"
+    );
+    let f = one(&r, "KVC101");
     let msg = f["message"].as_str().unwrap();
-    assert!(msg.contains("metadata.name: ${SPC_NAME}"), "{msg}");
+    assert!(msg.contains("could not be read"), "{msg}");
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "KVC306"),
+        "{r:#}"
+    );
     for f in r["findings"].as_array().unwrap() {
         for field in ["confirm", "fix"] {
             let cmd = f[field].as_str().unwrap_or_default();

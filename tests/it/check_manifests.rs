@@ -569,7 +569,7 @@ fn an_unread_spc_document_is_what_kvc101_names_and_fixes() {
     for (pod, why) in [
         (
             "p",
-            "spec.parameters.usePodIdentity: invalid type: a boolean, expected a string",
+            "spec.parameters.usePodIdentity: the API server refuses the document (kubectl apply says: The SecretProviderClass \"kv\" is invalid: spec.parameters.usePodIdentity: Invalid value: \"boolean\": spec.parameters.usePodIdentity in body must be of type string: \"boolean\")",
         ),
         ("q", "kind: missing"),
     ] {

@@ -327,7 +327,7 @@ fn undecodable_secret_data_names_the_field_and_no_byte_of_the_value() {
         check_f("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {flag: false}\n");
     assert_eq!(code, Some(2), "{e}");
     assert!(
-        e.contains("stringData.flag: invalid type: a boolean"),
+        e.contains("stringData.flag: the API server refuses the document (kubectl apply says: Secret in version \"v1\" cannot be handled as a Secret: json: cannot unmarshal bool into Go struct field Secret.stringData of type string)"),
         "{e}"
     );
     assert!(!e.contains("false"), "the value is echoed: {e}");
@@ -484,7 +484,8 @@ fn duplicate_definitions_are_rejected() {
     assert!(e.contains("ManagedIdentity") && e.contains("twice"), "{e}");
 
     let kv = "---\napiVersion: lab.kvchain.dev/v1\nkind: KeyVault\nmetadata: {name: kv1}\nspec:\n  tenantID: t\n  secrets:\n    - {name: a, value: x}\n";
-    let e = parse(&format!("{CLUSTER}{kv}    - {{name: a, value: y}}\n")).unwrap_err();
+    // `z`, not `y`: a plain `y` is a YAML 1.1 boolean, as kubectl reads it (audit UUU-real).
+    let e = parse(&format!("{CLUSTER}{kv}    - {{name: a, value: z}}\n")).unwrap_err();
     assert!(e.contains("secret \"a\"") && e.contains("twice"), "{e}");
 
     let ra = "---\napiVersion: lab.kvchain.dev/v1\nkind: RoleAssignment\nspec:\n  principalID: p\n  role: Key Vault Secrets User\n  scope: {vault: kv1}\n";

@@ -240,7 +240,9 @@ fn lab_placeholders_another_volume_failing_blocks_the_consumers() {
         );
     }
     // Repaired (the key exists): no KVC108, the consumers read the secret.
-    let plain = plain.replace("{user: x}", "{user: x, nokey: y}");
+    // `v`, not `y`: a plain `y` is a YAML 1.1 boolean to kubectl, which the API server refuses
+    // as a stringData value (audit UUU-real).
+    let plain = plain.replace("{user: x}", "{user: x, nokey: v}");
     let chains = run(&app, &[&plain]);
     assert!(
         with(&chains, Code::KVC108).is_empty(),

@@ -383,3 +383,4 @@ mod ui_timelines;
 mod ui_unread_empty;
 mod upstream_words;
 mod uuu_honest;
+mod uuu_real;

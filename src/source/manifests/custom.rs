@@ -68,6 +68,10 @@ impl super::Builder {
             }
             Some(_) => {
                 let j: Custom<ScaledJobSpec> = typed(doc, what, value)?;
+                // The API server refuses each Job made from a selector a Job may not hold.
+                if let Some(why) = selector {
+                    return Err(doc.err(what, why));
+                }
                 let t = j
                     .spec
                     .as_ref()

@@ -30,6 +30,8 @@ pub struct Inputs {
     /// The namespace a kustomization among the inputs renders a file's objects into
     /// (`namespace:`), whatever the file says (audit TTT-real).
     pub namespaces: std::collections::HashMap<PathBuf, String>,
+    /// The `replicas` a kustomization sets on each file's objects (name, count).
+    pub replicas: std::collections::HashMap<PathBuf, Vec<(String, i64)>>,
 }
 
 /// Reads everything `paths` names. Only a path given explicitly that cannot be read is an error.
@@ -59,7 +61,9 @@ pub fn read(paths: &[PathBuf]) -> Result<Inputs, InputError> {
     }
     inputs.unlisted = found.unlisted;
     // A kustomization's patches are partial objects, set aside with the reason.
-    inputs.namespaces = super::kustomize::set_aside(&mut inputs.files, &inputs.named);
+    let rendered = super::kustomize::set_aside(&mut inputs.files, &inputs.named);
+    inputs.namespaces = rendered.namespaces;
+    inputs.replicas = rendered.replicas;
     if inputs.files.is_empty() && inputs.unlisted.is_empty() {
         // Directories holding no manifest: a mistyped path in CI would otherwise pass green
         // with 0 chains (audit F9). kubectl refuses it too: "no objects passed to apply".

@@ -18,9 +18,14 @@
 //! rendering kustomization among the inputs (or beside a file named alone) puts it: in the one
 //! namespace they all set, or as written when none sets one. When they disagree (overlays of
 //! two namespaces over one base) or rename, it is not read, naming the overlays and the command
-//! that checks each render (`kubectl kustomize DIR | kvchain check -f -`).
+//! that checks each render (`kubectl kustomize DIR | kvchain check -f -`). So is a file whose
+//! render a kustomization otherwise changes (a patch, a generator's rewritten references;
+//! [`changes`], audit UUU-real); `replicas` is modelled.
 
+mod changes;
 mod render;
+
+pub(super) use changes::apply_replicas;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -111,16 +116,26 @@ fn command(file: &Path) -> String {
     )
 }
 
+/// What the kustomizations do to the files they render and leave readable: the namespace
+/// each file's objects are put in, and the `replicas` they set (name, count; [`changes`]).
+#[derive(Default)]
+pub(crate) struct Rendered {
+    pub namespaces: HashMap<PathBuf, String>,
+    pub replicas: HashMap<PathBuf, Vec<(String, i64)>>,
+}
+
 /// Sets aside every patch file among `files` (its text replaced by why it is not read) and
-/// every file the kustomizations render elsewhere than as written; returns the namespace each
-/// remaining file's objects are rendered into, where the kustomizations set one.
+/// every file the kustomizations render otherwise than as written (elsewhere, renamed,
+/// patched, with a generated name's references rewritten: [`changes`]); returns the namespace
+/// each remaining file's objects are rendered into, where the kustomizations set one, and
+/// the replica counts they set.
 pub(super) fn set_aside(
     files: &mut [(PathBuf, Result<String, InputError>)],
     named: &HashSet<PathBuf>,
-) -> HashMap<PathBuf, String> {
+) -> Rendered {
     let known = known(files, named);
     if known.is_empty() {
-        return HashMap::new();
+        return Rendered::default();
     }
     let mut patches = HashMap::new();
     for (kfile, k) in known.values() {
@@ -129,7 +144,7 @@ pub(super) fn set_aside(
         }
     }
     let renders = render::renders(&known);
-    let mut namespaces = HashMap::new();
+    let mut out = Rendered::default();
     for (file, text) in files.iter_mut() {
         let Ok(canonical) = file.canonicalize() else {
             continue;
@@ -149,14 +164,18 @@ pub(super) fn set_aside(
             continue;
         };
         match render::verdict(r) {
-            Ok(Some(ns)) => {
-                namespaces.insert(file.clone(), ns);
+            Ok(ns) => {
+                if let Some(ns) = ns {
+                    out.namespaces.insert(file.clone(), ns);
+                }
+                if !r[0].replicas.is_empty() {
+                    out.replicas.insert(file.clone(), r[0].replicas.clone());
+                }
             }
-            Ok(None) => {}
             Err(why) => *text = Err(InputError::in_file(file, why)),
         }
     }
-    namespaces
+    out
 }
 
 /// The canonical paths of the patch files kustomization `kfile` names.

@@ -111,17 +111,10 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     {
         return Some(format!("metadata.namespace: {why}"));
     }
-    // Every kind kvchain reads is named as a DNS-1123 subdomain. A template placeholder is
-    // left to the rules, which say it is unrendered.
     if !name.is_empty()
-        && !crate::chain::rules::params::is_placeholder(name)
-        && !dns_subdomain(name)
+        && let Some(why) = invalid_name(kind, name)
     {
-        // Quoted as written, control characters escaped once (`{:?}` escaped `\u{1b}` again).
-        return Some(format!(
-            "metadata.name: \"{}\" is no valid name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253): the API server rejects it",
-            crate::shown::shown(name)
-        ));
+        return Some(why);
     }
     super::ephemeral::refused(value, kind, name)
 }
@@ -228,10 +221,52 @@ fn unserved_version(kind: &str, api_version: Option<&Value>) -> Option<String> {
     ))
 }
 
+/// Why the API server refuses `name` for an object of `kind`, in its words, if it does. Every
+/// kind kvchain reads is named as a lowercase RFC 1123 subdomain, but a StatefulSet, named as
+/// an RFC 1123 label since Kubernetes 1.27 (its pods' hostnames are made from it:
+/// apps/validation `ValidateStatefulSetName`, kubernetes#114172). A template placeholder
+/// (`{{ .Release.Name }}-app`, `$APP_NAME`) is no such name either: the object is never
+/// created, so it is not read, and said to be unrendered; it was read as an object under the
+/// placeholder, with findings for it (KVC306 on an SPC), as if `kubectl apply` took it (audit
+/// UUU-real).
+fn invalid_name(kind: &str, name: &str) -> Option<String> {
+    let (valid, rule) = if kind == "StatefulSet" {
+        (
+            dns_label(name),
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+        )
+    } else {
+        (
+            dns_subdomain(name),
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+        )
+    };
+    if valid {
+        return None;
+    }
+    // Both rules also bound the length (253, 63): said in the API server's words too.
+    let max = if kind == "StatefulSet" { 63 } else { 253 };
+    let rule = if name.len() > max {
+        format!("must be no more than {max} characters")
+    } else {
+        rule.to_string()
+    };
+    let unrendered = if crate::chain::rules::params::is_placeholder(name) {
+        " It is an unrendered template value: check the manifests as rendered (helm template … | kvchain check -f -, or envsubst < FILE | kvchain check -f -)."
+    } else {
+        ""
+    };
+    // Quoted as written, control characters escaped once (`{:?}` escaped `\u{1b}` again).
+    let shown = crate::shown::shown(name);
+    Some(format!(
+        "metadata.name: Invalid value: \"{shown}\": {rule}: the API server refuses the document (kubectl apply says: The {kind} \"{shown}\" is invalid), and nothing is made from it.{unrendered}"
+    ))
+}
+
 /// Why a written `metadata.namespace` names no namespace, if it does not. Namespaces are
 /// DNS-1123 labels (the API server validates them so): `Shop_Prod` or one holding an escape
 /// code cannot exist, so every object placed in it is refused, and fixes naming it cannot work.
-/// A template placeholder (`${NS}`) is left alone, as for `metadata.name`: README's placeholders
+/// A template placeholder (`${NS}`) is left alone (a name is not, `invalid_name`): README's placeholders
 /// are "not validated", and manifests rendered at deploy time are read as one namespace.
 fn invalid_namespace(ns: &Value) -> Option<String> {
     let Some(ns) = ns.as_str() else {
@@ -282,9 +317,21 @@ mod tests {
         )
         .unwrap();
         let why = refused(&value, "SecretProviderClass", "My_SPC").expect("refused");
-        assert!(why.starts_with("metadata.name: \"My_SPC\""), "{why}");
-        // Placeholders are the rules' to tell (unrendered), not refused here.
-        assert_eq!(refused(&value, "SecretProviderClass", "${SPC}"), None);
+        assert!(
+            why.starts_with(
+                "metadata.name: Invalid value: \"My_SPC\": a lowercase RFC 1123 subdomain"
+            ),
+            "{why}"
+        );
+        // A placeholder is no name the API server takes either, said to be unrendered (audit
+        // UUU-real; it was left to the rules as KVC306).
+        let placeholder = refused(&value, "SecretProviderClass", "${SPC}").expect("refused");
+        assert!(placeholder.contains("unrendered template"), "{placeholder}");
+        // A StatefulSet's name is a label: a dot is refused.
+        let sts =
+            serde_yaml::from_str::<Value>("{apiVersion: apps/v1, kind: StatefulSet}").unwrap();
+        assert!(refused(&sts, "StatefulSet", "db.primary").is_some());
+        assert_eq!(refused(&sts, "StatefulSet", "db-primary"), None);
     }
 
     /// Only `secrets-store.csi.x-k8s.io/v1` and `v1alpha1` are served (upstream CRD): the

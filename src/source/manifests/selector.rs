@@ -8,7 +8,8 @@
 //! (ValidateDeploymentSpec and its kin). The typed value reads a missing selector as an empty
 //! one, so such a workload read as healthy while `kubectl apply` refuses it and no pod exists.
 //! Jobs, CronJobs and Argo Rollouts have selector rules of their own (audit TTT-real): see
-//! [`job`], [`cron_job`] and the Rollout arm of [`refused`].
+//! [`job`], [`cron_job`] and the Rollout arm of [`refused`]; a KEDA ScaledJob's Jobs are
+//! judged as Jobs ([`scaled_job`], audit UUU-real).
 
 use serde_yaml::Value;
 
@@ -44,8 +45,39 @@ pub(super) fn refused(value: &Value, kind: &str) -> Option<String> {
                 )
             })
         }
+        ("ScaledJob", v) if v.starts_with("keda.sh/") => scaled_job(value, spec),
         _ => None,
     }
+}
+
+/// A KEDA ScaledJob: its CRD takes `spec.jobTargetRef` as written, and for each event the KEDA
+/// operator creates a batch/v1 Job whose spec is a copy of it, its template labelled
+/// `scaledjob: <name>` (KEDA `scale_jobs.go`: `Spec: *scaledJob.Spec.JobTargetRef.DeepCopy()`),
+/// which the API server validates as any Job ([`job`]): a selector written without
+/// `manualSelector: true` is refused, every Job the ScaledJob makes is, and no pod runs. It was
+/// read as a workload whose pods run (audit UUU-real).
+fn scaled_job(value: &Value, spec: &Value) -> Option<String> {
+    let mut target = spec.get("jobTargetRef")?.clone();
+    let name = value.get("metadata")?.get("name")?.as_str()?;
+    // The label KEDA adds to the template before it creates the Job.
+    if let Some(t) = target.get_mut("template").filter(|t| t.is_mapping()) {
+        if t.get("metadata").is_none_or(Value::is_null) {
+            t["metadata"] = Value::Mapping(Default::default());
+        }
+        let meta = t.get_mut("metadata").filter(|m| m.is_mapping())?;
+        if meta.get("labels").is_none_or(Value::is_null) {
+            meta["labels"] = Value::Mapping(Default::default());
+        }
+        meta.get_mut("labels")?
+            .as_mapping_mut()?
+            .insert("scaledjob".into(), name.into());
+    }
+    let what = "kubectl apply takes the ScaledJob, but the API server refuses each Job KEDA makes from spec.jobTargetRef (the KEDA operator logs \"Failed to create a new Job\"), so no pod is made from it";
+    job_refused(&target, what).map(|why| {
+        why.replace("spec.selector", "spec.jobTargetRef.selector")
+            .replace("spec.template.", "spec.jobTargetRef.template.")
+            .replace("spec.manualSelector", "spec.jobTargetRef.manualSelector")
+    })
 }
 
 /// A batch/v1 Job (batch validation, ValidateJob): the API server generates its selector
@@ -54,7 +86,14 @@ pub(super) fn refused(value: &Value, kind: &str) -> Option<String> {
 /// auto-generated`: what a user writes cannot select the uid it does not know yet). With
 /// manualSelector the written selector is required and must select the template.
 fn job(spec: &Value) -> Option<String> {
-    let what = "the API server refuses the Job (kubectl apply says so), and no pod is made from it";
+    job_refused(
+        spec,
+        "the API server refuses the Job (kubectl apply says so), and no pod is made from it",
+    )
+}
+
+/// [`job`] for Job spec `spec`, said with `what`.
+fn job_refused(spec: &Value, what: &str) -> Option<String> {
     if spec.get("manualSelector").and_then(Value::as_bool) == Some(true) {
         return selects_template(spec, "Job", what, false);
     }

@@ -15,8 +15,8 @@ pub(super) fn known<T: DeserializeOwned + serde::Serialize>(
     v: serde_yaml::Value,
 ) -> Result<T, InputError> {
     let t: T = crate::input::typed_ref(&v).map_err(|e| {
-        // A file mode of the wrong type, said as the API server refuses it (audit TTT-real).
-        match crate::input::file_modes::refused(&v, &e) {
+        // A field of the wrong type, said as the API server refuses it (audit UUU-real).
+        match super::type_error::refused::<T>(&v, &e.path) {
             Some(why) => doc.err(what, why),
             None => doc.err(what, e),
         }

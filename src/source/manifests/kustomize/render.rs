@@ -16,6 +16,11 @@ pub(super) struct Render {
     namespace: Option<String>,
     /// `namePrefix` / `nameSuffix` on the way, as written.
     renamed: Option<String>,
+    /// What else the kustomizations on the way change, each as said with its kustomization
+    /// ([`super::changes`]): any sets the render aside.
+    changed: Vec<String>,
+    /// `replicas` on the way (name, count), innermost first: modelled.
+    pub(super) replicas: Vec<(String, i64)>,
 }
 
 /// Kustomizations read from disk at most, so a tree of links cannot keep the walk going.
@@ -44,6 +49,8 @@ pub(super) fn renders(known: &HashMap<PathBuf, (PathBuf, Value)>) -> HashMap<Pat
             root: shown,
             namespace: None,
             renamed: None,
+            changed: Vec::new(),
+            replicas: Vec::new(),
         };
         let mut seen = HashSet::new();
         walk(root, &start, &mut cache, &mut seen, &mut out);
@@ -82,6 +89,26 @@ fn walk(
     .into_iter()
     .filter_map(|(key, v)| v.map(|v| format!("{key} {v}")))
     .collect::<Vec<_>>();
+    // A component's patches and generators act on the resources of the kustomization that
+    // names it, so they are this one's changes too.
+    let mut changes = super::changes::of(&file, &k);
+    for c in components(&file, &k) {
+        if let Some((cfile, ck)) = load(&c.0, &c.1, cache) {
+            let more = super::changes::of(&cfile, &ck);
+            changes.said.extend(more.said);
+            changes.replicas.extend(more.replicas);
+        }
+    }
+    let mut changed = above.changed.clone();
+    changed.extend(
+        changes
+            .said
+            .iter()
+            .map(|w| format!("{w} in {}", file.display())),
+    );
+    // Inner first: the overlay's transformers run after its base's, so its count wins.
+    let mut replicas = changes.replicas;
+    replicas.extend(above.replicas.iter().cloned());
     let here = Render {
         root: above.root.clone(),
         // kustomize runs a base's transformers first and its overlay's after: the
@@ -91,6 +118,8 @@ fn walk(
             .renamed
             .clone()
             .or_else(|| (!renamed.is_empty()).then(|| renamed.join(", "))),
+        changed,
+        replicas,
     };
     for entry in entries(&k).collect::<Vec<_>>() {
         let path = dir_of(&file).join(entry);
@@ -106,20 +135,43 @@ fn walk(
         let Ok(c) = kfile.canonicalize() else {
             continue;
         };
-        if !cache.contains_key(&c) {
-            if cache.len() >= MAX_READ {
-                continue;
-            }
-            let Some(v) = std::fs::read_to_string(&kfile)
-                .ok()
-                .and_then(|t| crate::input::value(&t).ok())
-            else {
-                continue;
-            };
-            cache.insert(c.clone(), (kfile, v));
+        if load(&kfile, &c, cache).is_none() {
+            continue;
         }
         walk(&c, &here, cache, seen, out);
     }
+}
+
+/// Kustomization `kfile` (as shown; `c` canonical), from the cache or read from disk into it.
+fn load(
+    kfile: &Path,
+    c: &Path,
+    cache: &mut HashMap<PathBuf, (PathBuf, Value)>,
+) -> Option<(PathBuf, Value)> {
+    if let Some(hit) = cache.get(c) {
+        return Some(hit.clone());
+    }
+    if cache.len() >= MAX_READ {
+        return None;
+    }
+    let v = std::fs::read_to_string(kfile)
+        .ok()
+        .and_then(|t| crate::input::value(&t).ok())?;
+    cache.insert(c.to_path_buf(), (kfile.to_path_buf(), v.clone()));
+    Some((kfile.to_path_buf(), v))
+}
+
+/// The kustomizations (as shown, canonical) of the local directories `components` of `k`
+/// names.
+fn components(file: &Path, k: &Value) -> Vec<(PathBuf, PathBuf)> {
+    (k.get("components").and_then(Value::as_sequence))
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|e| dir_entry(file, e))
+        .filter_map(|d| super::in_dir(&d))
+        .filter_map(|k| k.canonicalize().ok().map(|c| (k, c)))
+        .collect()
 }
 
 fn dir_of(file: &Path) -> &Path {
@@ -151,10 +203,12 @@ fn dir_entry(file: &Path, e: &str) -> Option<PathBuf> {
 /// read as written, `Err(why)` not read (renders that disagree, or rename).
 pub(super) fn verdict(renders: &[Render]) -> Result<Option<String>, String> {
     let first = &renders[0];
-    if renders
-        .iter()
-        .all(|r| r.renamed.is_none() && r.namespace == first.namespace)
-    {
+    if renders.iter().all(|r| {
+        r.renamed.is_none()
+            && r.changed.is_empty()
+            && r.namespace == first.namespace
+            && r.replicas == first.replicas
+    }) {
         return Ok(first.namespace.clone());
     }
     let mut by_root: BTreeMap<String, String> = BTreeMap::new();
@@ -165,6 +219,7 @@ pub(super) fn verdict(renders: &[Render]) -> Result<Option<String>, String> {
         ]
         .into_iter()
         .flatten()
+        .chain(r.changed.iter().cloned())
         .collect::<Vec<_>>();
         let how = match how.is_empty() {
             true => "as written".to_string(),
@@ -181,7 +236,7 @@ pub(super) fn verdict(renders: &[Render]) -> Result<Option<String>, String> {
         .collect::<Vec<_>>()
         .join("; ");
     Err(format!(
-        "rendered by kustomizations that do not leave it as written: {said}; read as written, its objects would be diagnosed in a namespace or under a name they do not have: not read (each render is checked with: {commands})"
+        "rendered by kustomizations that do not leave it as written: {said}; read as written, its objects would be diagnosed in a namespace, under a name or with fields they do not have: not read (each render is checked with: {commands})"
     ))
 }
 
@@ -194,6 +249,8 @@ mod tests {
             root: root.into(),
             namespace: ns.map(Into::into),
             renamed: renamed.map(Into::into),
+            changed: Vec::new(),
+            replicas: Vec::new(),
         }
     }
 

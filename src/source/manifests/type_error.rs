@@ -1,0 +1,303 @@
+//! A field of the wrong type (`replicas: many`, `containerPort: "80"`, `readOnly: "yes"`, a list
+//! where a map is expected), said as the API server refuses the object, not in serde's words
+//! (audit UUU-real; TTT-real did it for file modes alone).
+//!
+//! kubectl turns the YAML into JSON and sends it; the API server decodes a built-in kind with
+//! Go's `encoding/json` (sigs.k8s.io/json) and answers `Deployment in version "v1" cannot be
+//! handled as a Deployment: json: cannot unmarshal string into Go struct field
+//! DeploymentSpec.spec.replicas of type int32`: the JSON kind of the value written (string,
+//! number, bool, array, object), the innermost Go struct holding the field, the JSON path from
+//! the object's root without indices or map keys, and the Go type expected. A custom resource
+//! (a SecretProviderClass) is checked against its CRD's schema instead: `The
+//! SecretProviderClass "x" is invalid: spec.provider: Invalid value: "integer": spec.provider in
+//! body must be of type string: "integer"`.
+//!
+//! k8s-openapi's types carry the Go names (its visitors expect `ContainerPort`, `DeploymentSpec`),
+//! so the struct holding each step is found by asking the type itself: the value at that step
+//! is replaced by one of the wrong kind and the document decoded again, and serde names what it
+//! expected there. This runs only for a document already refused, once per step of its path.
+
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+use serde_yaml::Value;
+
+/// One step of a path: a mapping key (a struct field or a map's key) or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// What serde expected at a place, as the Go type it stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Expected {
+    /// A Go scalar type: `int32`, `string`, `bool`…
+    Scalar(&'static str),
+    /// A Go struct, by its name (`ContainerPort`).
+    Struct(String),
+    /// resource.Quantity, which parses what it is given (its own message).
+    Quantity,
+    Seq,
+    Map,
+}
+
+/// The first type error of `v` decoded as `T`: where, what was written (its JSON kind) and what
+/// was expected. `None` when it decodes, or fails otherwise (a missing field, a value out of
+/// range): those keep their words.
+fn first_error<T: DeserializeOwned>(v: &Value) -> Option<(Vec<Step>, &'static str, Expected)> {
+    let e = serde_path_to_error::deserialize::<_, T>(v).err()?;
+    let steps = e
+        .path()
+        .iter()
+        .map(|s| match s {
+            Segment::Seq { index } => Some(Step::Index(*index)),
+            Segment::Map { key } => Some(Step::Key(key.clone())),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    // serde's own message names the value (`string "hunter2"`): only its kind is kept here.
+    let msg = e.inner().to_string();
+    let rest = msg.strip_prefix("invalid type: ")?;
+    let got = [
+        ("string ", "string"),
+        ("boolean ", "bool"),
+        ("integer ", "integer"),
+        ("floating point ", "float"),
+        ("sequence,", "array"),
+        ("map,", "object"),
+    ]
+    .iter()
+    .find(|(p, _)| rest.starts_with(p))?
+    .1;
+    let expected = expected(rest.rsplit_once(", expected ")?.1)?;
+    Some((steps, got, expected))
+}
+
+/// serde's "expected …" (k8s-openapi's visitors, serde's primitives) as a Go type.
+fn expected(what: &str) -> Option<Expected> {
+    Some(match what {
+        "i32" => Expected::Scalar("int32"),
+        "i64" => Expected::Scalar("int64"),
+        "f64" => Expected::Scalar("float64"),
+        "a string" => Expected::Scalar("string"),
+        "a boolean" => Expected::Scalar("bool"),
+        // Secret `data`: Go's []byte, which encoding/json reads from a base64 string.
+        "a base64-encoded string" => Expected::Scalar("[]uint8"),
+        // intstr.IntOrString reads a JSON string as a string and anything else as an int32.
+        "IntOrString" => Expected::Scalar("int32"),
+        // metav1.Time reads a JSON string.
+        "Time" => Expected::Scalar("string"),
+        "Quantity" => Expected::Quantity,
+        "a sequence" => Expected::Seq,
+        "a map" => Expected::Map,
+        s => {
+            let name = s.strip_prefix("struct ").unwrap_or(s);
+            let ident = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric());
+            return ident.then(|| Expected::Struct(name.to_string()));
+        }
+    })
+}
+
+/// `v` with the value at `at` replaced by `with`.
+fn replaced(v: &Value, at: &[Step], with: Value) -> Option<Value> {
+    let mut out = v.clone();
+    let mut cur = &mut out;
+    for step in at {
+        cur = match step {
+            Step::Key(k) => cur.get_mut(k.as_str())?,
+            Step::Index(i) => cur.get_mut(*i)?,
+        };
+    }
+    *cur = with;
+    Some(out)
+}
+
+/// What `T` expects at `at`, asked by putting a boolean there (no container takes one).
+fn expected_at<T: DeserializeOwned>(v: &Value, at: &[Step], probe: Value) -> Option<Expected> {
+    let (steps, _, e) = first_error::<T>(&replaced(v, at, probe)?)?;
+    (steps == at).then_some(e)
+}
+
+/// The Go type of what `T` expects at `at`, given serde's `e` there: a list's or map's element
+/// asked by putting a boolean inside it.
+fn go_type<T: DeserializeOwned>(v: &Value, at: &[Step], e: &Expected) -> Option<String> {
+    let element = |probe: Value, step: Step| {
+        let mut inner = at.to_vec();
+        inner.push(step);
+        let (steps, _, e) = first_error::<T>(&replaced(v, at, probe)?)?;
+        (steps == inner).then_some(e)
+    };
+    Some(match e {
+        Expected::Scalar(s) => s.to_string(),
+        Expected::Struct(name) => format!("v1.{name}"),
+        Expected::Quantity => "resource.Quantity".into(),
+        Expected::Seq => {
+            let el = element(Value::Sequence(vec![Value::Bool(true)]), Step::Index(0))?;
+            format!("[]{}", scalar_or_struct(&el)?)
+        }
+        Expected::Map => {
+            let mut m = serde_yaml::Mapping::new();
+            m.insert(Value::String("k".into()), Value::Bool(true));
+            let el = element(Value::Mapping(m), Step::Key("k".into()))?;
+            format!("map[string]{}", scalar_or_struct(&el)?)
+        }
+    })
+}
+
+fn scalar_or_struct(e: &Expected) -> Option<String> {
+    match e {
+        Expected::Scalar(s) => Some(s.to_string()),
+        Expected::Struct(name) => Some(format!("v1.{name}")),
+        Expected::Quantity => Some("resource.Quantity".into()),
+        _ => None,
+    }
+}
+
+/// The API server's refusal of built-in object `v` (decoded as `T`) for a field of the wrong
+/// type, in its words, after the field's path as kvchain shows it; `None` when its first error
+/// is no type error (its words are kept).
+pub(super) fn refused<T: DeserializeOwned>(v: &Value, shown_path: &str) -> Option<String> {
+    let kind = v.get("kind").and_then(Value::as_str)?;
+    let version = v.get("apiVersion").and_then(Value::as_str)?;
+    let (steps, got, e) = first_error::<T>(v)?;
+    if kind == "SecretProviderClass" {
+        return custom_resource(v, kind, shown_path, got, &e);
+    }
+    // Each key is a struct's field or a map's key, as the type holding it says; Go's path
+    // keeps the fields, and names the innermost struct.
+    let mut fields = Vec::new();
+    let mut holder = None;
+    let mut field_at = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let Step::Key(k) = step else { continue };
+        match expected_at::<T>(v, &steps[..i], Value::Bool(true))? {
+            Expected::Struct(name) => {
+                fields.push(k.as_str());
+                holder = Some(name);
+                field_at = i;
+            }
+            Expected::Map => {}
+            _ => return None,
+        }
+    }
+    let holder = holder?;
+    let got = match got {
+        "integer" | "float" => "number",
+        g => g,
+    };
+    // Go names the type a named string, list or map type has (`v1.Protocol`), which
+    // k8s-openapi's plain `String` does not keep; inside the field (a list's entry) its element.
+    let named = fields.last().and_then(|f| named(&holder, f)).map(|t| {
+        if field_at + 1 == steps.len() {
+            t
+        } else {
+            t.trim_start_matches("[]")
+        }
+    });
+    let version = version.rsplit('/').next().unwrap_or(version);
+    let head = format!("{kind} in version \"{version}\" cannot be handled as a {kind}");
+    let said = match e {
+        // resource.Quantity parses the text it is given: any non-quantity is this.
+        Expected::Quantity => format!(
+            "{head}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        ),
+        _ => format!(
+            "{head}: json: cannot unmarshal {got} into Go struct field {holder}.{} of type {}",
+            fields.join("."),
+            match named {
+                Some(t) => t.to_string(),
+                None => go_type::<T>(v, &steps, &e)?,
+            }
+        ),
+    };
+    let hint = crate::input::file_modes::quoted_hint(&steps_shown(&steps), got).unwrap_or("");
+    let pods = matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+    );
+    let made = if pods {
+        ", and no pod is made from it"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{shown_path}: the API server refuses the document (kubectl apply says: {said}){made}{hint}"
+    ))
+}
+
+/// The keys of `steps`, for the file-mode hint (which looks for `volumes` … `defaultMode`).
+fn steps_shown(steps: &[Step]) -> Vec<&str> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Key(k) => Some(k.as_str()),
+            Step::Index(_) => None,
+        })
+        .collect()
+}
+
+/// A custom resource's field of the wrong type, as its CRD's schema refuses it (apiextensions'
+/// validation: `<path> in body must be of type <type>: "<got>"`, JSON Schema type names).
+fn custom_resource(
+    v: &Value,
+    kind: &str,
+    shown_path: &str,
+    got: &str,
+    e: &Expected,
+) -> Option<String> {
+    let name = v
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)?;
+    let got = match got {
+        "bool" => "boolean",
+        "float" => "number",
+        g => g,
+    };
+    let want = match e {
+        Expected::Scalar("string") => "string",
+        Expected::Scalar("bool") => "boolean",
+        Expected::Scalar("int32" | "int64") => "integer",
+        Expected::Seq => "array",
+        Expected::Map | Expected::Struct(_) => "object",
+        _ => return None,
+    };
+    Some(format!(
+        "{shown_path}: the API server refuses the document (kubectl apply says: The {kind} \"{}\" is invalid: {shown_path}: Invalid value: \"{got}\": {shown_path} in body must be of type {want}: \"{got}\")",
+        crate::shown::shown(name)
+    ))
+}
+
+/// The Go type of field `field` of struct `holder` when it is a named type (k8s.io/api's
+/// `type Protocol string`, `type ResourceList map[ResourceName]resource.Quantity`): Go's error
+/// names it so. The fields a pod spec, its workloads' specs and the kinds kvchain reads set
+/// most often; any other is said by its underlying type.
+fn named(holder: &str, field: &str) -> Option<&'static str> {
+    Some(match (holder, field) {
+        ("ResourceRequirements", "limits" | "requests") => "v1.ResourceList",
+        ("ContainerPort", "protocol") => "v1.Protocol",
+        ("Container" | "EphemeralContainer", "imagePullPolicy") => "v1.PullPolicy",
+        ("Container" | "EphemeralContainer", "terminationMessagePolicy") => {
+            "v1.TerminationMessagePolicy"
+        }
+        ("Container", "restartPolicy") => "v1.ContainerRestartPolicy",
+        ("PodSpec", "restartPolicy") => "v1.RestartPolicy",
+        ("PodSpec", "dnsPolicy") => "v1.DNSPolicy",
+        ("Capabilities", "add" | "drop") => "[]v1.Capability",
+        ("VolumeMount", "mountPropagation") => "v1.MountPropagationMode",
+        ("Toleration", "operator") => "v1.TolerationOperator",
+        ("Toleration", "effect") => "v1.TaintEffect",
+        ("HTTPGetAction", "scheme") => "v1.URIScheme",
+        ("LabelSelectorRequirement", "operator") => "v1.LabelSelectorOperator",
+        ("NodeSelectorRequirement", "operator") => "v1.NodeSelectorOperator",
+        ("Secret", "type") => "v1.SecretType",
+        ("DeploymentStrategy", "type") => "v1.DeploymentStrategyType",
+        ("StatefulSetSpec", "podManagementPolicy") => "v1.PodManagementPolicyType",
+        ("StatefulSetUpdateStrategy", "type") => "v1.StatefulSetUpdateStrategyType",
+        ("DaemonSetUpdateStrategy", "type") => "v1.DaemonSetUpdateStrategyType",
+        ("CronJobSpec", "concurrencyPolicy") => "v1.ConcurrencyPolicy",
+        ("HTTPIngressPath", "pathType") => "v1.PathType",
+        _ => return None,
+    })
+}
