@@ -372,19 +372,41 @@ pub fn exchange<'i>(
 /// Key Vault data plane: list the versions of object `name` as `token`, as the provider does
 /// for objectVersionHistory (FACTS §5: it needs list permission). Called after a read of the
 /// object succeeded, so the vault was reached and the token accepted: what is left is the
-/// grant. Under RBAC the roles that grant the read grant the listing too (Secrets User's
-/// readMetadata, keys/read, certificates/read: FACTS §8); an access policy needs `list`.
-pub fn list_versions(
+/// grant. Under RBAC the built-in roles that grant the read grant the listing too (Secrets
+/// User's readMetadata, keys/read, certificates/read: FACTS §8), but a custom role granting
+/// `secrets/getSecret/action` alone does not list a secret's versions (audit UUU-azure: the
+/// lab listed them for any RBAC grant); an access policy needs `list`.
+pub fn list_versions<'r>(
     vault: &LabVault,
     token: &Token,
-    req: &Request,
+    mut role_assignments: impl Iterator<Item = &'r RoleAssignment>,
+    subscription: &str,
     location: &str,
+    req: &Request,
 ) -> Result<(), String> {
     let (t, name) = (req.object_type, req.name);
-    if vault.rbac || vault.policy_allows(&token.principal_id, t, "list") {
+    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
+    if vault.rbac {
+        let action = roles::list_action(t);
+        if role_assignments.any(|ra| vault.role_reaches(ra, token, t, name, action)) {
+            return Ok(());
+        }
+        let object_scope = format!(
+            "{}/{}/{name}",
+            vault.resource_id(subscription),
+            t.collection()
+        );
+        return Err(msg::response_error(
+            &format!("{}versions", msg::object_url(req.host, t, name, "")),
+            403,
+            "Forbidden",
+            &msg::forbidden_by_rbac(&caller, action, &object_scope, &vault.name, location),
+            Some("ForbiddenByRbac"),
+        ));
+    }
+    if vault.policy_allows(&token.principal_id, t, "list") {
         return Ok(());
     }
-    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
     Err(msg::response_error(
         &format!("{}versions", msg::object_url(req.host, t, name, "")),
         403,
@@ -395,6 +417,23 @@ pub fn list_versions(
 }
 
 impl LabVault {
+    /// Role assignment `ra` is `token`'s, allows `action` (a built-in role's or a custom role's
+    /// data actions less its notDataActions) and is made at the vault, object `name` of type
+    /// `t`, or a resource group or the subscription above it: RBAC inherits down the scopes
+    /// (FACTS §8).
+    fn role_reaches(
+        &self,
+        ra: &RoleAssignment,
+        token: &Token,
+        t: ObjectType,
+        name: &str,
+        action: &str,
+    ) -> bool {
+        ra.spec.principal_id == token.principal_id
+            && (ra.spec.scope).reaches(&self.name, &self.resource_group, t.collection(), name)
+            && roles::definition(&ra.spec).is_some_and(|r| r.grants(action))
+    }
+
     /// An access policy of `principal` holds `permission` (or `all`) on object type `t`.
     fn policy_allows(&self, principal: &str, t: ObjectType, permission: &str) -> bool {
         self.access_policies.iter().any(|p| {
@@ -481,18 +520,7 @@ pub fn get<'v, 'r>(
     }
     if vault.rbac {
         let action = roles::required_action(t);
-        let allowed = role_assignments.any(|ra| {
-            // At the vault, one of its objects, or a resource group or the subscription
-            // above it: RBAC inherits down the scopes (FACTS §8).
-            ra.spec.principal_id == token.principal_id
-                && (ra.spec.scope).reaches(
-                    &vault.name,
-                    &vault.resource_group,
-                    t.collection(),
-                    req.name,
-                )
-                && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
-        });
+        let allowed = role_assignments.any(|ra| vault.role_reaches(ra, token, t, req.name, action));
         if !allowed {
             let vault_id = vault.resource_id(subscription);
             let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);

@@ -318,7 +318,7 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
         .role_assignments
         .iter()
         .filter_map(|ra| {
-            let role = roles::builtin(&ra.spec.role)?;
+            let role = roles::definition(&ra.spec)?;
             let scope = (ra.spec.scope).arm(sub, || {
                 Some(w.vaults.get(&ra.spec.scope.vault)?.resource_id(sub))
             })?;
@@ -331,7 +331,11 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                 role_name: role.name.into(),
                 data_actions: role.data_actions.iter().map(|s| s.to_string()).collect(),
                 scope,
-                not_data_actions: Vec::new(),
+                not_data_actions: role
+                    .not_data_actions
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 principal_type: String::new(),
                 unresolved: None,
                 principal_exists: (!known.contains(&ra.spec.principal_id.to_ascii_lowercase()))

@@ -111,6 +111,8 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                     principal_id,
                     role: "Key Vault Secrets User".into(),
                     scope: ScopeSpec::of_vault(&vault),
+                    data_actions: None,
+                    not_data_actions: Vec::new(),
                 },
             });
         }

@@ -371,9 +371,18 @@ pub struct CertificateSpec {
 pub struct RoleAssignmentSpec {
     #[serde(rename = "principalID")]
     pub principal_id: String,
-    /// Built-in role name, e.g. `Key Vault Secrets User`.
+    /// Built-in role name, e.g. `Key Vault Secrets User`; with `dataActions`, the name of a
+    /// custom role.
     pub role: String,
     pub scope: ScopeSpec,
+    /// A custom role's `dataActions` (Azure RBAC patterns, `*` wildcards, any case): the
+    /// assignment's role is then this definition, not a built-in one.
+    #[serde(default)]
+    pub data_actions: Option<Vec<String>>,
+    /// A custom role's `notDataActions`: taken back from what its `dataActions` allow (Microsoft
+    /// Learn, "Understand Azure role definitions"), never a deny of another role's grant.
+    #[serde(default)]
+    pub not_data_actions: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
