@@ -121,3 +121,71 @@ fn a_custom_role_with_get_alone_cannot_list_versions() {
     assert!(evidence.contains("FailedMount"), "{evidence}");
     assert!(evidence.contains("403"), "{evidence}");
 }
+
+/// Soft delete is always on: a deleted secret stays under its name until its scheduled purge,
+/// a GET answers 404 SecretNotFound, a create of the name fails 409 Conflict
+/// (ObjectIsDeletedButRecoverable) and `az keyvault secret recover` brings it back; purge
+/// protection forbids a purge (Microsoft Learn, "Azure Key Vault soft-delete overview"). The
+/// lab had no deleted objects, so KVC601 never knew: it offered `recover || certificate
+/// recover || set …` and would offer api-token2, a name one letter off, as a typo. The vault's
+/// deleted listing now says api-token is soft-deleted: KVC601 says so (with the purge date and
+/// purge protection), its confirm is `show-deleted`, and its fix is the recover alone — no
+/// create that would get 409, no rename to another secret. The lab's own set of the deleted
+/// name is refused 409 (the timeline event did not happen, reported as not read).
+#[test]
+fn a_soft_deleted_secret_is_recovered_not_created_nor_renamed() {
+    let r = world("uuu-az-soft-deleted-secret.yaml");
+    assert_eq!(chain_link(&r, "vaultObject")["status"], "broken", "{r}");
+    let f = findings(&r, "KVC601");
+    assert_eq!(f.len(), 1, "{r}");
+    let message = f[0]["message"].as_str().unwrap();
+    for said in [
+        "soft-deleted",
+        "409 Conflict",
+        "recoverable until",
+        "purge protection is on",
+    ] {
+        assert!(message.contains(said), "{said}: {message}");
+    }
+    assert!(!message.contains("api-token2"), "{message}");
+    assert_eq!(
+        fix(f[0]),
+        "az keyvault secret recover --vault-name kv-uuu -n api-token  # brings back every version under its name; a new mount reads it"
+    );
+    assert_eq!(
+        f[0]["confirm"],
+        "az keyvault secret show-deleted --vault-name kv-uuu -n api-token"
+    );
+    let unread = r["unread"].to_string();
+    assert!(
+        unread.contains("409 Conflict (ObjectIsDeletedButRecoverable)"),
+        "{unread}"
+    );
+}
+
+/// The trainer's delete-object on a certificate read as a secret (its key and chain, FACTS §5):
+/// Key Vault deletes the certificate with the secret and key it manages and recovers them only
+/// with it (a secret's own recover is refused for a managed secret). The lab removed the
+/// objects outright; it now soft-deletes all three, and KVC601 names the certificate and
+/// recovers it — the one command that works — on both the old pod's chain (its version mounted:
+/// deleted since) and the new one's.
+#[test]
+fn a_deleted_certificates_secret_is_recovered_through_the_certificate() {
+    let r = world("uuu-az-soft-deleted-cert.yaml");
+    let f = findings(&r, "KVC601");
+    let chains: usize = (f.iter())
+        .map(|f| f["chains"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(chains, 2, "{r}");
+    for f in f {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("the secret of certificate web-tls"),
+            "{message}"
+        );
+        assert_eq!(
+            fix(f),
+            "az keyvault certificate recover --vault-name kv-uuu -n web-tls  # brings back every version under its name; a new mount reads it"
+        );
+    }
+}

@@ -49,6 +49,8 @@ pub struct LabObject {
     pub backs_certificate: bool,
     /// For the secret that backs a certificate: whether the certificate's key is exportable.
     pub key_exportable: Option<bool>,
+    /// When it was deleted, for an object of [`LabVault::deleted`].
+    pub deleted_on: Option<Timestamp>,
 }
 
 impl LabObject {
@@ -68,6 +70,11 @@ pub struct LabVault {
     pub request_limit: Option<u32>,
     /// Found in any case (Key Vault object identifiers are case-insensitive).
     pub objects: super::vaults::VaultObjects,
+    /// The soft-deleted objects (soft delete is always on): not read, not listed, their
+    /// names taken until recovered or purged (audit UUU-azure).
+    pub deleted: super::vaults::VaultObjects,
+    pub purge_protection: bool,
+    pub soft_delete_retention_days: u16,
     /// (10-second window index, requests in it) for throttling.
     window: (i64, u32),
 }
@@ -148,6 +155,7 @@ impl LabVault {
                     content_type: sec.content_type.clone(),
                     backs_certificate: false,
                     key_exportable: None,
+                    deleted_on: None,
                 },
             );
         }
@@ -168,6 +176,7 @@ impl LabVault {
                     content_type: None,
                     backs_certificate: false,
                     key_exportable: None,
+                    deleted_on: None,
                 },
             );
         }
@@ -197,8 +206,33 @@ impl LabVault {
                         content_type: ct,
                         backs_certificate: backs,
                         key_exportable: backs.then_some(c.exportable),
+                        deleted_on: None,
                     },
                 );
+            }
+        }
+        // Objects the scenario says were deleted before the lab started: soft-deleted a day
+        // before it.
+        let gone: Vec<(ObjectType, String)> = (s.secrets.iter())
+            .filter(|x| x.deleted)
+            .map(|x| (ObjectType::Secret, x.name.clone()))
+            .chain(
+                (s.keys.iter())
+                    .filter(|x| x.deleted)
+                    .map(|x| (ObjectType::Key, x.name.clone())),
+            )
+            .chain((s.certificates.iter()).filter(|x| x.deleted).flat_map(|c| {
+                [ObjectType::Cert, ObjectType::Secret, ObjectType::Key].map(|t| (t, c.name.clone()))
+            }))
+            .collect();
+        let mut deleted = super::vaults::VaultObjects::default();
+        let day_before = now
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        for key in gone {
+            if let Some(mut o) = objects.remove(&key) {
+                o.deleted_on = Some(day_before);
+                deleted.insert(key, o);
             }
         }
         LabVault {
@@ -210,6 +244,9 @@ impl LabVault {
             access_policies: s.access_policies.clone(),
             request_limit: s.request_limit,
             objects,
+            deleted,
+            purge_protection: s.purge_protection,
+            soft_delete_retention_days: s.soft_delete_retention_days,
             window: (i64::MIN, 0),
         }
     }
@@ -230,6 +267,17 @@ impl LabVault {
         value: Option<&[u8]>,
         now: Timestamp,
     ) -> Result<String, String> {
+        if self.objects.get(&(t, name.to_string())).is_none()
+            && self.deleted.contains_key(&(t, name.to_string()))
+        {
+            // Key Vault keeps a deleted object's name: a set of it is refused until it is
+            // recovered or purged (409 Conflict, ObjectIsDeletedButRecoverable).
+            return Err(format!(
+                "refused: 409 Conflict (ObjectIsDeletedButRecoverable): {} {name} is currently in a deleted but recoverable state in vault {}, and its name cannot be reused; in this state it can only be recovered or purged",
+                t.as_str(),
+                self.name
+            ));
+        }
         let obj = self
             .objects
             .get(&(t, name.to_string()))

@@ -17,7 +17,7 @@ use super::world::{LabPod, Workload, World};
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::crd::SecretProviderClassPodStatus;
 use crate::snapshot::{
-    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, EventObs,
+    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, DeletedObjectObs, EventObs,
     FederatedCredentialObs, Items, ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion,
     Observed, PemParts, PodObs, RoleAssignmentObs, SecretObs, Snapshot, SourceInfo, SourceKind,
     SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs, VaultObs, WorkloadObs, convert,
@@ -303,6 +303,9 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             // The lab's role assignments are all read, made at a vault or one of its objects:
             // its listing returns no management group (audit EE6).
             management_groups: Some(Vec::new()),
+            // The lab reads its vaults' deleted objects as `list-deleted` lists them.
+            deleted_objects: Some(deleted_objects(v)),
+            purge_protection: Some(v.purge_protection),
         })
         .collect();
     // The lab's directory holds its managed identities and nothing else: an assignment whose
@@ -351,6 +354,25 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
         requests: 0,
         throttled: 0,
     }
+}
+
+/// A vault's soft-deleted objects: a certificate's secret and key marked managed (Key Vault
+/// recovers them only with it), each purged `soft_delete_retention_days` after its deletion.
+fn deleted_objects(v: &crate::source::lab::azure::LabVault) -> Vec<DeletedObjectObs> {
+    let retention = jiff::SignedDuration::from_hours(24 * i64::from(v.soft_delete_retention_days));
+    (v.deleted.keys())
+        .map(|(t, name)| {
+            let o = &v.deleted[&(*t, name.clone())];
+            DeletedObjectObs {
+                object_type: *t,
+                name: name.clone(),
+                deleted_on: o.deleted_on,
+                scheduled_purge: o.deleted_on.and_then(|d| d.checked_add(retention).ok()),
+                managed: *t != ObjectType::Cert
+                    && v.deleted.contains_key(&(ObjectType::Cert, name.clone())),
+            }
+        })
+        .collect()
 }
 
 /// The objects the mounts name, as a data-plane look-up returns them.

@@ -269,7 +269,11 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             }
             for k in &keys {
                 if id == "delete-object" {
-                    v.objects.remove(k);
+                    // Soft delete (always on): the object is kept, recoverable, under its name.
+                    if let Some(mut o) = v.objects.remove(k) {
+                        o.deleted_on = Some(world.clock.now());
+                        v.deleted.insert(k.clone(), o);
+                    }
                 } else if let Some(o) = v.objects.get_mut(k)
                     && let Some(latest) = o.versions.first_mut()
                 {
