@@ -141,9 +141,21 @@ pub struct AccessPolicyObs {
     pub keys: Vec<String>,
     #[serde(default)]
     pub certificates: Vec<String>,
+    /// `Some(false)` when the directory was asked and holds no principal of `object_id`: it was
+    /// deleted, and Key Vault keeps its access policy (a policy names an object id and is not
+    /// removed with it). A managed identity deleted and recreated under its name has a new
+    /// principalId, so the policy grants the new one nothing (audit UUU-azure, as
+    /// [`RoleAssignmentObs::principal_exists`]). `None` when not looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_exists: Option<bool>,
 }
 
 impl AccessPolicyObs {
+    /// Its principal is known to be deleted ([`AccessPolicyObs::principal_exists`]).
+    pub fn to_deleted_principal(&self) -> bool {
+        self.principal_exists == Some(false)
+    }
+
     /// The permissions the policy holds on objects of type `t`.
     pub fn permissions(&self, t: ObjectType) -> &[String] {
         match t {

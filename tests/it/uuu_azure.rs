@@ -189,3 +189,36 @@ fn a_deleted_certificates_secret_is_recovered_through_the_certificate() {
         );
     }
 }
+
+/// An access-policy vault whose only policy names id-web's old principal: the identity was
+/// deleted and recreated under its name (a new principalId), and Key Vault keeps a policy whose
+/// principal is gone (a policy matches its objectId only). Audit TTT-azure named this for role
+/// assignments only; here the lab's unknown object id even made the read "unknown" (it "may be
+/// a group"), though a principal the directory no longer holds is no group of anyone's. KVC501
+/// now names the policy left on the deleted principal, sets the new principal's own policy and
+/// deletes the old one by its object id.
+#[test]
+fn an_access_policy_left_on_a_recreated_identitys_old_principal_is_named() {
+    const OLD: &str = "8b7a6f5e-4d3c-4b2a-9f1e-0d9c8b7a6f5e";
+    let r = world("uuu-az-policy-deleted-principal.yaml");
+    assert_eq!(chain_link(&r, "access")["status"], "broken", "{r}");
+    let f = findings(&r, "KVC501");
+    assert_eq!(f.len(), 1, "{r}");
+    let message = f[0]["message"].as_str().unwrap();
+    for said in [OLD, "no longer exists", "needs its own"] {
+        assert!(message.contains(said), "{said}: {message}");
+    }
+    assert_eq!(
+        fix(f[0]),
+        format!(
+            "az keyvault set-policy -n kv-uuu --object-id {PID} --secret-permissions get && az keyvault delete-policy -n kv-uuu --object-id {OLD}"
+        )
+    );
+    assert!(
+        f[0]["confirm"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("az ad sp show --id {OLD}")),
+        "{r}"
+    );
+}

@@ -455,6 +455,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 confirm = format!("{confirm} ; {}", l.confirm);
                 left_seen = l.seen;
             }
+            if let Some(l) = deleted_principal::policies_left_on_deleted(identity, vault, t) {
+                misassigned.push_str(&l.message);
+                fix = format!("{fix} && {}", l.deletes);
+                confirm = format!("{confirm} ; {}", l.confirm);
+                left_seen = l.seen;
+            }
             link.findings.push(cx.finding(
                 Code::KVC501,
                 format!("KeyVault/{}", vault.name),

@@ -275,6 +275,16 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             ),
         })
         .collect();
+    // The lab's directory holds its managed identities and nothing else: an assignment whose
+    // principal is none of theirs (nor a clientId, KVC501's other slip) was left by a deleted
+    // one, as Azure keeps it ("Identity not found"; audit TTT-azure); so was an access policy
+    // whose object id is none of theirs (audit UUU-azure).
+    // Only the deleted ones are said (`Some(false)`): the others keep the field unset, as the
+    // lab's snapshots always had it.
+    let known: std::collections::HashSet<String> = (w.identities.iter())
+        .flat_map(|i| [&i.principal_id, &i.client_id])
+        .map(|id| id.to_ascii_lowercase())
+        .collect();
     let vaults = w
         .vaults
         .values()
@@ -292,6 +302,8 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                     secrets: p.secrets.clone(),
                     keys: p.keys.clone(),
                     certificates: p.certificates.clone(),
+                    principal_exists: (!known.contains(&p.object_id.to_ascii_lowercase()))
+                        .then_some(false),
                 })
                 .collect(),
             network: NetworkObs {
@@ -307,15 +319,6 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             deleted_objects: Some(deleted_objects(v)),
             purge_protection: Some(v.purge_protection),
         })
-        .collect();
-    // The lab's directory holds its managed identities and nothing else: an assignment whose
-    // principal is none of theirs (nor a clientId, KVC501's other slip) was left by a deleted
-    // one, as Azure keeps it ("Identity not found"; audit TTT-azure).
-    // Only the deleted ones are said (`Some(false)`): the others keep the field unset, as the
-    // lab's snapshots always had it.
-    let known: std::collections::HashSet<String> = (w.identities.iter())
-        .flat_map(|i| [&i.principal_id, &i.client_id])
-        .map(|id| id.to_ascii_lowercase())
         .collect();
     let role_assignments = w
         .role_assignments
