@@ -36,7 +36,7 @@ fn chain_link<'a>(r: &'a Value, name: &str) -> &'a Value {
     super::mmm_lab::link(&chains[0], name)
 }
 
-fn fix<'a>(f: &'a Value) -> &'a str {
+fn fix(f: &Value) -> &str {
     f["fix"].as_str().unwrap()
 }
 

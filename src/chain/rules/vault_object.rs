@@ -120,11 +120,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 continue;
             }
             gone.push(format!("{} {}", t.as_str(), o.object_name));
-            let listed = cx.ix.vault(&vault);
-            if let Some(d) = listed.and_then(|v| v.deleted(t, &o.object_name)) {
-                let protection = listed.and_then(|v| v.purge_protection);
-                let mounted = co.mounted_version.as_ref().map(|v| v.as_str());
-                soft_deleted::soft_deleted(cx, link, o, t, d, protection, &whose(cx), mounted);
+            let mounted = co.mounted_version.as_ref().map(|v| v.as_str());
+            if let Some(listed) = cx.ix.vault(&vault)
+                && soft_deleted::soft_deleted(cx, link, o, t, listed, mounted)
+            {
                 out.push(co);
                 continue;
             }

@@ -11,19 +11,23 @@ use super::cli_kind;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::Link;
-use crate::snapshot::{DeletedObjectObs, ObjectType};
+use crate::snapshot::{ObjectType, VaultObs};
 use crate::spc::SpcObject;
 
+/// KVC601 for `o`, read as type `t`, when vault `listed` lists it among its soft-deleted
+/// objects (`mounted`: the version the pod has mounted): false, and nothing said, otherwise.
 pub(super) fn soft_deleted(
     cx: &Ctx,
     link: &mut Link,
     o: &SpcObject,
     t: ObjectType,
-    d: &DeletedObjectObs,
-    purge_protection: Option<bool>,
-    whose: &str,
+    listed: &VaultObs,
     mounted: Option<&str>,
-) {
+) -> bool {
+    let Some(d) = listed.deleted(t, &o.object_name) else {
+        return false;
+    };
+    let whose = super::absent::whose(cx);
     let vault = cx.keyvault();
     let kv = cx.keyvault_arg();
     let name = o.object_name.as_str();
@@ -37,7 +41,7 @@ pub(super) fn soft_deleted(
     let until = d.scheduled_purge.map_or(String::new(), |at| {
         format!(", recoverable until {}", at.strftime("%Y-%m-%d %H:%M UTC"))
     });
-    let protected = match purge_protection {
+    let protected = match listed.purge_protection {
         Some(true) => {
             "; purge protection is on, so it cannot be purged before then: recover is the only way back"
         }
@@ -78,4 +82,5 @@ pub(super) fn soft_deleted(
             "az keyvault {kind} recover --vault-name {kv} -n {name}  # brings back every version under its name; a new mount reads it"
         ),
     ));
+    true
 }
