@@ -89,6 +89,45 @@ pub struct VaultObs {
     /// assignment then may reach the vault or not, as kvchain does not read the hierarchy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management_groups: Option<Vec<String>>,
+    /// The vault's soft-deleted objects (`az keyvault secret|key|certificate list-deleted`),
+    /// when those listings were read: soft delete is always on, so a deleted object stays
+    /// under its name until its scheduled purge - a GET answers 404 as for a name never used,
+    /// a create of the name fails 409 Conflict (ObjectIsDeletedButRecoverable) and `recover`
+    /// brings it back (Microsoft Learn, "Azure Key Vault soft-delete overview"; audit
+    /// UUU-azure). `None` when not read (kvchain live does not read them): a 404 may then be
+    /// either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_objects: Option<Vec<DeletedObjectObs>>,
+    /// `enablePurgeProtection`: a deleted object (or the vault) cannot be purged before its
+    /// retention ends, so its name is taken until then and `recover` is the only way back.
+    /// `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_protection: Option<bool>,
+}
+
+/// One soft-deleted object of a vault, as `list-deleted` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeletedObjectObs {
+    pub object_type: ObjectType,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_on: Option<Timestamp>,
+    /// When Key Vault purges it (its retention, 7 to 90 days, after `deleted_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_purge: Option<Timestamp>,
+    /// A certificate's own secret or key (`managed: true`): Key Vault recovers it only with
+    /// its certificate.
+    #[serde(default)]
+    pub managed: bool,
+}
+
+impl VaultObs {
+    /// The vault's soft-deleted object of type `t` named `name` (in any case: object names
+    /// are case-insensitive): `None` when the deleted listings were not read or do not hold it.
+    pub fn deleted(&self, t: ObjectType, name: &str) -> Option<&DeletedObjectObs> {
+        (self.deleted_objects.as_deref()?.iter())
+            .find(|d| d.object_type == t && d.name.eq_ignore_ascii_case(name))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -102,9 +141,21 @@ pub struct AccessPolicyObs {
     pub keys: Vec<String>,
     #[serde(default)]
     pub certificates: Vec<String>,
+    /// `Some(false)` when the directory was asked and holds no principal of `object_id`: it was
+    /// deleted, and Key Vault keeps its access policy (a policy names an object id and is not
+    /// removed with it). A managed identity deleted and recreated under its name has a new
+    /// principalId, so the policy grants the new one nothing (audit UUU-azure, as
+    /// [`RoleAssignmentObs::principal_exists`]). `None` when not looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_exists: Option<bool>,
 }
 
 impl AccessPolicyObs {
+    /// Its principal is known to be deleted ([`AccessPolicyObs::principal_exists`]).
+    pub fn to_deleted_principal(&self) -> bool {
+        self.principal_exists == Some(false)
+    }
+
     /// The permissions the policy holds on objects of type `t`.
     pub fn permissions(&self, t: ObjectType) -> &[String] {
         match t {

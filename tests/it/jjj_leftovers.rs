@@ -238,7 +238,8 @@ fn a_deleted_certificates_secret_recovers_the_certificate_first() {
     }
 }
 
-/// W2, a plain secret (no certificate in sight): its own recover comes first.
+/// W2, a plain secret (no certificate in sight): its own recover comes first - and, since audit
+/// UUU-azure, alone: the lab lists the soft-deleted secret, so no create follows it.
 #[test]
 fn a_deleted_plain_secret_recovers_the_secret_first() {
     let w = settled(&[], &["{at: 1m, applyFault: {id: delete-object}}"]);
@@ -248,7 +249,8 @@ fn a_deleted_plain_secret_recovers_the_secret_first() {
     for f in f {
         assert!(
             f.fix
-                .starts_with("az keyvault secret recover --vault-name kv-hhh -n db-password || "),
+                .starts_with("az keyvault secret recover --vault-name kv-hhh -n db-password")
+                && !f.fix.contains(" || "),
             "{}",
             f.fix
         );

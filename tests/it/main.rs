@@ -382,5 +382,6 @@ mod ui_suspend;
 mod ui_timelines;
 mod ui_unread_empty;
 mod upstream_words;
+mod uuu_azure;
 mod uuu_honest;
 mod uuu_real;

@@ -158,7 +158,9 @@ fn an_administrator_at_the_subscription_is_deleted_at_the_subscription() {
 /// both (FACTS §8), so each chain's KVC504 fix, pasted alone, deleted the grant the other
 /// chain's mount reads through (its next mount or rotation poll: 403), while the finding spoke
 /// of "the vault" alone. Each finding now says the role is assigned above its vault and reaches
-/// every vault there, and its fix says the other vaults' reads come first.
+/// every vault there, and its fix says the other vaults' reads come first. Audit UUU-azure:
+/// both said "other vaults" without naming one the snapshot lists; each now names the other
+/// vault under the subscription (kv-ttt's finding kv-ttt2, and kv-ttt2's kv-ttt).
 #[test]
 fn an_administrator_above_two_vaults_is_not_deleted_as_if_it_were_one_vaults() {
     let r = report("ttt_azure/ttt-az-sub-admin-two-vaults.yaml", CANARY);
@@ -166,13 +168,18 @@ fn an_administrator_above_two_vaults_is_not_deleted_as_if_it_were_one_vaults() {
     assert_eq!(found.len(), 2, "{r}");
     for f in found {
         let message = f["message"].as_str().unwrap();
+        let other = if f["resource"] == "KeyVault/kv-ttt" {
+            "kv-ttt2"
+        } else {
+            "kv-ttt"
+        };
         assert!(
-            message.contains("is assigned at /subscriptions/00000000-0000-0000-0000-00000000ab01, above the vault, so it reaches every vault there"),
+            message.contains(&format!("is assigned at /subscriptions/00000000-0000-0000-0000-00000000ab01, above the vault, so it reaches every vault there (Key Vault {other})")),
             "{message}"
         );
         let fix = f["fix"].as_str().unwrap();
         assert!(
-            fix.ends_with("covers every vault under it: first grant the identity's reads on its other vaults there"),
+            fix.ends_with(&format!("covers every vault under it: first grant the identity's reads on its other vaults there (Key Vault {other})")),
             "{fix}"
         );
     }

@@ -22,7 +22,7 @@ use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
 pub(crate) use held::held_on_vault;
 use history_list::{history_unlisted, history_unlisted_rbac};
-use on_client_id::on_client_id;
+use on_client_id::{on_client_id, policy_on_client_id};
 use one_fix::{FAILS, one_per_fix};
 use over_privilege::over_privilege;
 pub(crate) use scope::under;
@@ -390,24 +390,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 Vec::new()
             };
             let (mut misassigned, deletes) = on_client_id(identity, &on_client);
-            // The same slip on an access-policy vault: a policy matches its objectId only, so
-            // one made for the clientId grants nothing (audit GGG-A6). Named, and deleted once
-            // the principal's own policy is set.
-            if !vault.rbac
-                && let Some(a) = vault.access_policies.iter().find(|a| {
-                    a.object_id.eq_ignore_ascii_case(&identity.client_id)
-                        && policy_allows(a.permissions(t))
-                })
-            {
-                misassigned = format!(
-                    "; the access policy for object id {} names the identity's clientId instead of its principal (object) id: an access policy matches the object id only, so it grants nothing",
-                    a.object_id
-                );
-                fix = format!(
-                    "{fix} && az keyvault delete-policy -n {} --object-id {}",
-                    vault.name, a.object_id
-                );
-            }
+            policy_on_client_id(identity, vault, t, &mut misassigned, &mut fix);
             if !deletes.is_empty() {
                 // Re-made for the principal as they were meant: same roles, same scopes, when
                 // they cover every object still missing.
@@ -468,6 +451,12 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                         .collect::<Vec<_>>()
                         .join(" && ");
                 }
+                fix = format!("{fix} && {}", l.deletes);
+                confirm = format!("{confirm} ; {}", l.confirm);
+                left_seen = l.seen;
+            }
+            if let Some(l) = deleted_principal::policies_left_on_deleted(identity, vault, t) {
+                misassigned.push_str(&l.message);
                 fix = format!("{fix} && {}", l.deletes);
                 confirm = format!("{confirm} ; {}", l.confirm);
                 left_seen = l.seen;

@@ -6,12 +6,13 @@ mod back_now;
 mod elsewhere;
 mod event_only;
 mod not_before;
+mod soft_deleted;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
 pub(crate) use back_now::back_now;
 pub(crate) use event_only::from_event;
 
-use absent::{create, nearest_name, of_certificate, renamed, wrong_type};
+use absent::{create, nearest_name, of_certificate, renamed, whose, wrong_type};
 use jiff::SignedDuration;
 
 use super::remedy;
@@ -119,6 +120,13 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                 continue;
             }
             gone.push(format!("{} {}", t.as_str(), o.object_name));
+            let mounted = co.mounted_version.as_ref().map(|v| v.as_str());
+            if let Some(listed) = cx.ix.vault(&vault)
+                && soft_deleted::soft_deleted(cx, link, o, t, listed, mounted)
+            {
+                out.push(co);
+                continue;
+            }
             if let Some(other) = under_other_type(cx, &vault, t, &o.object_name) {
                 wrong_type(cx, link, o, t, other);
                 out.push(co);
@@ -170,14 +178,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                         .unwrap_or_else(|| (String::new(), made_again()))
                 }
             };
-            let whose = if remedy::overridden(cx).any(|(k, _)| k == "objects") {
-                format!(
-                    "pod volume {}'s volumeAttributes.objects, which override SecretProviderClass {}'s",
-                    cx.volume.name, cx.spc_name
-                )
-            } else {
-                format!("SecretProviderClass {}", cx.spc_name)
-            };
+            let whose = whose(cx);
             link.findings.push(cx.finding(
                 Code::KVC601,
                 format!("KeyVault/{vault}"),

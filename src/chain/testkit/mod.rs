@@ -442,6 +442,8 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             network: NetworkObs::default(),
             object_names: None,
             management_groups: None,
+            deleted_objects: None,
+            purge_protection: None,
         });
     }
     s.azure.role_assignments.items.push(RoleAssignmentObs {

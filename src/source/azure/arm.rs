@@ -225,6 +225,8 @@ pub fn parse_vault(v: &Value) -> Option<VaultRow> {
                         secrets: strings(perms.and_then(|x| x.get("secrets"))),
                         keys: strings(perms.and_then(|x| x.get("keys"))),
                         certificates: strings(perms.and_then(|x| x.get("certificates"))),
+                        // kvchain live reads no directory: not known.
+                        principal_exists: None,
                     }
                 })
                 .collect()

@@ -83,6 +83,8 @@ pub fn vaults(
                 object_names: None,
                 // Set by `management_groups` once the vault's listing is read.
                 management_groups: None,
+                deleted_objects: None,
+                purge_protection: None,
             }),
             // Key Vault names are global: a name no vault holds is read, absent (KVC506 may
             // name the nearest vault; audit EE4).

@@ -49,6 +49,8 @@ pub struct LabObject {
     pub backs_certificate: bool,
     /// For the secret that backs a certificate: whether the certificate's key is exportable.
     pub key_exportable: Option<bool>,
+    /// When it was deleted, for an object of [`LabVault::deleted`].
+    pub deleted_on: Option<Timestamp>,
 }
 
 impl LabObject {
@@ -68,6 +70,11 @@ pub struct LabVault {
     pub request_limit: Option<u32>,
     /// Found in any case (Key Vault object identifiers are case-insensitive).
     pub objects: super::vaults::VaultObjects,
+    /// The soft-deleted objects (soft delete is always on): not read, not listed, their
+    /// names taken until recovered or purged (audit UUU-azure).
+    pub deleted: super::vaults::VaultObjects,
+    pub purge_protection: bool,
+    pub soft_delete_retention_days: u16,
     /// (10-second window index, requests in it) for throttling.
     window: (i64, u32),
 }
@@ -148,6 +155,7 @@ impl LabVault {
                     content_type: sec.content_type.clone(),
                     backs_certificate: false,
                     key_exportable: None,
+                    deleted_on: None,
                 },
             );
         }
@@ -168,6 +176,7 @@ impl LabVault {
                     content_type: None,
                     backs_certificate: false,
                     key_exportable: None,
+                    deleted_on: None,
                 },
             );
         }
@@ -197,8 +206,33 @@ impl LabVault {
                         content_type: ct,
                         backs_certificate: backs,
                         key_exportable: backs.then_some(c.exportable),
+                        deleted_on: None,
                     },
                 );
+            }
+        }
+        // Objects the scenario says were deleted before the lab started: soft-deleted a day
+        // before it.
+        let gone: Vec<(ObjectType, String)> = (s.secrets.iter())
+            .filter(|x| x.deleted)
+            .map(|x| (ObjectType::Secret, x.name.clone()))
+            .chain(
+                (s.keys.iter())
+                    .filter(|x| x.deleted)
+                    .map(|x| (ObjectType::Key, x.name.clone())),
+            )
+            .chain((s.certificates.iter()).filter(|x| x.deleted).flat_map(|c| {
+                [ObjectType::Cert, ObjectType::Secret, ObjectType::Key].map(|t| (t, c.name.clone()))
+            }))
+            .collect();
+        let mut deleted = super::vaults::VaultObjects::default();
+        let day_before = now
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        for key in gone {
+            if let Some(mut o) = objects.remove(&key) {
+                o.deleted_on = Some(day_before);
+                deleted.insert(key, o);
             }
         }
         LabVault {
@@ -210,6 +244,9 @@ impl LabVault {
             access_policies: s.access_policies.clone(),
             request_limit: s.request_limit,
             objects,
+            deleted,
+            purge_protection: s.purge_protection,
+            soft_delete_retention_days: s.soft_delete_retention_days,
             window: (i64::MIN, 0),
         }
     }
@@ -230,6 +267,17 @@ impl LabVault {
         value: Option<&[u8]>,
         now: Timestamp,
     ) -> Result<String, String> {
+        if self.objects.get(&(t, name.to_string())).is_none()
+            && self.deleted.contains_key(&(t, name.to_string()))
+        {
+            // Key Vault keeps a deleted object's name: a set of it is refused until it is
+            // recovered or purged (409 Conflict, ObjectIsDeletedButRecoverable).
+            return Err(format!(
+                "refused: 409 Conflict (ObjectIsDeletedButRecoverable): {} {name} is currently in a deleted but recoverable state in vault {}, and its name cannot be reused; in this state it can only be recovered or purged",
+                t.as_str(),
+                self.name
+            ));
+        }
         let obj = self
             .objects
             .get(&(t, name.to_string()))
@@ -372,19 +420,41 @@ pub fn exchange<'i>(
 /// Key Vault data plane: list the versions of object `name` as `token`, as the provider does
 /// for objectVersionHistory (FACTS §5: it needs list permission). Called after a read of the
 /// object succeeded, so the vault was reached and the token accepted: what is left is the
-/// grant. Under RBAC the roles that grant the read grant the listing too (Secrets User's
-/// readMetadata, keys/read, certificates/read: FACTS §8); an access policy needs `list`.
-pub fn list_versions(
+/// grant. Under RBAC the built-in roles that grant the read grant the listing too (Secrets
+/// User's readMetadata, keys/read, certificates/read: FACTS §8), but a custom role granting
+/// `secrets/getSecret/action` alone does not list a secret's versions (audit UUU-azure: the
+/// lab listed them for any RBAC grant); an access policy needs `list`.
+pub fn list_versions<'r>(
     vault: &LabVault,
     token: &Token,
-    req: &Request,
+    mut role_assignments: impl Iterator<Item = &'r RoleAssignment>,
+    subscription: &str,
     location: &str,
+    req: &Request,
 ) -> Result<(), String> {
     let (t, name) = (req.object_type, req.name);
-    if vault.rbac || vault.policy_allows(&token.principal_id, t, "list") {
+    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
+    if vault.rbac {
+        let action = roles::list_action(t);
+        if role_assignments.any(|ra| vault.role_reaches(ra, token, t, name, action)) {
+            return Ok(());
+        }
+        let object_scope = format!(
+            "{}/{}/{name}",
+            vault.resource_id(subscription),
+            t.collection()
+        );
+        return Err(msg::response_error(
+            &format!("{}versions", msg::object_url(req.host, t, name, "")),
+            403,
+            "Forbidden",
+            &msg::forbidden_by_rbac(&caller, action, &object_scope, &vault.name, location),
+            Some("ForbiddenByRbac"),
+        ));
+    }
+    if vault.policy_allows(&token.principal_id, t, "list") {
         return Ok(());
     }
-    let caller = msg::caller(&token.client_id, &token.principal_id, &token.tenant);
     Err(msg::response_error(
         &format!("{}versions", msg::object_url(req.host, t, name, "")),
         403,
@@ -395,6 +465,23 @@ pub fn list_versions(
 }
 
 impl LabVault {
+    /// Role assignment `ra` is `token`'s, allows `action` (a built-in role's or a custom role's
+    /// data actions less its notDataActions) and is made at the vault, object `name` of type
+    /// `t`, or a resource group or the subscription above it: RBAC inherits down the scopes
+    /// (FACTS §8).
+    fn role_reaches(
+        &self,
+        ra: &RoleAssignment,
+        token: &Token,
+        t: ObjectType,
+        name: &str,
+        action: &str,
+    ) -> bool {
+        ra.spec.principal_id == token.principal_id
+            && (ra.spec.scope).reaches(&self.name, &self.resource_group, t.collection(), name)
+            && roles::definition(&ra.spec).is_some_and(|r| r.grants(action))
+    }
+
     /// An access policy of `principal` holds `permission` (or `all`) on object type `t`.
     fn policy_allows(&self, principal: &str, t: ObjectType, permission: &str) -> bool {
         self.access_policies.iter().any(|p| {
@@ -481,18 +568,7 @@ pub fn get<'v, 'r>(
     }
     if vault.rbac {
         let action = roles::required_action(t);
-        let allowed = role_assignments.any(|ra| {
-            // At the vault, one of its objects, or a resource group or the subscription
-            // above it: RBAC inherits down the scopes (FACTS §8).
-            ra.spec.principal_id == token.principal_id
-                && (ra.spec.scope).reaches(
-                    &vault.name,
-                    &vault.resource_group,
-                    t.collection(),
-                    req.name,
-                )
-                && roles::builtin(&ra.spec.role).is_some_and(|r| roles::grants(r, action))
-        });
+        let allowed = role_assignments.any(|ra| vault.role_reaches(ra, token, t, req.name, action));
         if !allowed {
             let vault_id = vault.resource_id(subscription);
             let object_scope = format!("{vault_id}/{}/{}", t.collection(), req.name);

@@ -17,7 +17,7 @@ use super::world::{LabPod, Workload, World};
 use crate::fingerprint::Fingerprint;
 use crate::snapshot::crd::SecretProviderClassPodStatus;
 use crate::snapshot::{
-    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, EventObs,
+    AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, DeletedObjectObs, EventObs,
     FederatedCredentialObs, Items, ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion,
     Observed, PemParts, PodObs, RoleAssignmentObs, SecretObs, Snapshot, SourceInfo, SourceKind,
     SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs, VaultObs, WorkloadObs, convert,
@@ -275,6 +275,16 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             ),
         })
         .collect();
+    // The lab's directory holds its managed identities and nothing else: an assignment whose
+    // principal is none of theirs (nor a clientId, KVC501's other slip) was left by a deleted
+    // one, as Azure keeps it ("Identity not found"; audit TTT-azure); so was an access policy
+    // whose object id is none of theirs (audit UUU-azure).
+    // Only the deleted ones are said (`Some(false)`): the others keep the field unset, as the
+    // lab's snapshots always had it.
+    let known: std::collections::HashSet<String> = (w.identities.iter())
+        .flat_map(|i| [&i.principal_id, &i.client_id])
+        .map(|id| id.to_ascii_lowercase())
+        .collect();
     let vaults = w
         .vaults
         .values()
@@ -292,6 +302,8 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                     secrets: p.secrets.clone(),
                     keys: p.keys.clone(),
                     certificates: p.certificates.clone(),
+                    principal_exists: (!known.contains(&p.object_id.to_ascii_lowercase()))
+                        .then_some(false),
                 })
                 .collect(),
             network: NetworkObs {
@@ -303,22 +315,16 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             // The lab's role assignments are all read, made at a vault or one of its objects:
             // its listing returns no management group (audit EE6).
             management_groups: Some(Vec::new()),
+            // The lab reads its vaults' deleted objects as `list-deleted` lists them.
+            deleted_objects: Some(deleted_objects(v)),
+            purge_protection: Some(v.purge_protection),
         })
-        .collect();
-    // The lab's directory holds its managed identities and nothing else: an assignment whose
-    // principal is none of theirs (nor a clientId, KVC501's other slip) was left by a deleted
-    // one, as Azure keeps it ("Identity not found"; audit TTT-azure).
-    // Only the deleted ones are said (`Some(false)`): the others keep the field unset, as the
-    // lab's snapshots always had it.
-    let known: std::collections::HashSet<String> = (w.identities.iter())
-        .flat_map(|i| [&i.principal_id, &i.client_id])
-        .map(|id| id.to_ascii_lowercase())
         .collect();
     let role_assignments = w
         .role_assignments
         .iter()
         .filter_map(|ra| {
-            let role = roles::builtin(&ra.spec.role)?;
+            let role = roles::definition(&ra.spec)?;
             let scope = (ra.spec.scope).arm(sub, || {
                 Some(w.vaults.get(&ra.spec.scope.vault)?.resource_id(sub))
             })?;
@@ -331,7 +337,11 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                 role_name: role.name.into(),
                 data_actions: role.data_actions.iter().map(|s| s.to_string()).collect(),
                 scope,
-                not_data_actions: Vec::new(),
+                not_data_actions: role
+                    .not_data_actions
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 principal_type: String::new(),
                 unresolved: None,
                 principal_exists: (!known.contains(&ra.spec.principal_id.to_ascii_lowercase()))
@@ -347,6 +357,25 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
         requests: 0,
         throttled: 0,
     }
+}
+
+/// A vault's soft-deleted objects: a certificate's secret and key marked managed (Key Vault
+/// recovers them only with it), each purged `soft_delete_retention_days` after its deletion.
+fn deleted_objects(v: &crate::source::lab::azure::LabVault) -> Vec<DeletedObjectObs> {
+    let retention = jiff::SignedDuration::from_hours(24 * i64::from(v.soft_delete_retention_days));
+    (v.deleted.keys())
+        .map(|(t, name)| {
+            let o = &v.deleted[&(*t, name.clone())];
+            DeletedObjectObs {
+                object_type: *t,
+                name: name.clone(),
+                deleted_on: o.deleted_on,
+                scheduled_purge: o.deleted_on.and_then(|d| d.checked_add(retention).ok()),
+                managed: *t != ObjectType::Cert
+                    && v.deleted.contains_key(&(ObjectType::Cert, name.clone())),
+            }
+        })
+        .collect()
 }
 
 /// The objects the mounts name, as a data-plane look-up returns them.

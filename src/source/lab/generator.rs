@@ -77,6 +77,8 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                     secrets: Vec::new(),
                     keys: Vec::new(),
                     certificates: Vec::new(),
+                    purge_protection: false,
+                    soft_delete_retention_days: 90,
                 },
             });
         }
@@ -111,6 +113,8 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                     principal_id,
                     role: "Key Vault Secrets User".into(),
                     scope: ScopeSpec::of_vault(&vault),
+                    data_actions: None,
+                    not_data_actions: Vec::new(),
                 },
             });
         }
@@ -127,6 +131,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 expired: false,
                 not_before_in: None,
                 content_type: None,
+                deleted: false,
             });
         }
         sc.service_accounts.push(from(json!({

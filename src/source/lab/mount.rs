@@ -299,7 +299,17 @@ pub fn publish(
         let (id, content) = (v.id.clone(), written(&v.content));
         let file = o.file_name().to_string();
         if history > 1 {
-            azure::list_versions(vault, &tok, &request, &az.cluster.location).map_err(&wrap)?;
+            let grants = (az.ra_index.get(&tok.principal_id).into_iter().flatten())
+                .filter_map(|&i| az.role_assignments.get(i));
+            azure::list_versions(
+                vault,
+                &tok,
+                grants,
+                &az.cluster.subscription_id,
+                &az.cluster.location,
+                &request,
+            )
+            .map_err(&wrap)?;
             // `<file>/<i>`, 0 = newest, disabled versions skipped.
             let all = vault
                 .objects

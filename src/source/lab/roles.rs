@@ -1,6 +1,7 @@
 //! Key Vault built-in roles (Azure RBAC permission model), with the real role definition ids
 //! and `dataActions` (shared/upstream FACTS §8), and the wildcard matching ARM applies.
 
+use super::scenario::RoleAssignmentSpec;
 use crate::snapshot::ObjectType;
 
 pub struct BuiltinRole {
@@ -99,6 +100,73 @@ pub use crate::snapshot::action_matches;
 
 pub fn grants(role: &BuiltinRole, action: &str) -> bool {
     role.data_actions.iter().any(|p| action_matches(p, action))
+}
+
+/// The role definition a lab assignment names: a built-in role, or the custom role its
+/// `dataActions` / `notDataActions` write out (audit UUU-azure: the lab had built-in roles
+/// only, so no trainer could show a custom role that grants the read, or one that takes it
+/// back).
+pub struct Definition<'a> {
+    pub name: &'a str,
+    /// The role definition's id (a GUID): a built-in role's own, a custom role's made from
+    /// its name, as a tenant's custom role names are unique.
+    pub guid: String,
+    pub data_actions: Vec<&'a str>,
+    pub not_data_actions: Vec<&'a str>,
+}
+
+impl Definition<'_> {
+    /// Whether the role allows `action`: a `dataActions` pattern matches it and no
+    /// `notDataActions` pattern takes it back (Microsoft Learn, "Understand Azure role
+    /// definitions": NotDataActions are subtracted from DataActions; case-insensitive, `*`
+    /// wildcards).
+    pub fn grants(&self, action: &str) -> bool {
+        self.data_actions.iter().any(|p| action_matches(p, action))
+            && !self
+                .not_data_actions
+                .iter()
+                .any(|p| action_matches(p, action))
+    }
+}
+
+/// The definition `spec` names: `None` for a built-in name the lab does not know (the scenario
+/// parser refuses it).
+pub fn definition(spec: &RoleAssignmentSpec) -> Option<Definition<'_>> {
+    if let Some(data) = &spec.data_actions {
+        use sha2::Digest;
+        let h = hex::encode(&sha2::Sha256::digest(spec.role.to_ascii_lowercase().as_bytes())[..16]);
+        return Some(Definition {
+            name: &spec.role,
+            guid: format!(
+                "{}-{}-{}-{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            ),
+            data_actions: data.iter().map(String::as_str).collect(),
+            not_data_actions: spec.not_data_actions.iter().map(String::as_str).collect(),
+        });
+    }
+    let b = builtin(&spec.role)?;
+    Some(Definition {
+        name: b.name,
+        guid: b.guid.to_string(),
+        data_actions: b.data_actions.to_vec(),
+        not_data_actions: Vec::new(),
+    })
+}
+
+/// The data action the provider's listing of versions needs (objectVersionHistory, FACTS §5)
+/// under RBAC: a secret's versions are listed with `secrets/readMetadata/action`, which a
+/// custom role granting `getSecret` alone lacks; a key's and a certificate's with the same
+/// `read` that gets them.
+pub fn list_action(t: ObjectType) -> &'static str {
+    match t {
+        ObjectType::Secret => "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+        _ => required_action(t),
+    }
 }
 
 #[cfg(test)]

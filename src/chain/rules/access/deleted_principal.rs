@@ -4,7 +4,8 @@
 //! recreated under its name gets a new principalId, so the assignment made for the old one
 //! grants the new one nothing: it needs its own.
 
-use crate::snapshot::{ManagedIdentityObs, RoleAssignmentObs};
+use super::policy_allows;
+use crate::snapshot::{ManagedIdentityObs, ObjectType, RoleAssignmentObs, VaultObs};
 
 /// What KVC501 says of the deleted principals' grants (`left`): the message's tail, the
 /// evidence, the confirm's look-ups and the commands that delete them (by id, as `--assignee`
@@ -63,6 +64,72 @@ pub(super) fn left_on_deleted(
     let deletes = left
         .iter()
         .map(|r| super::on_client_id::delete_by_id(r))
+        .collect::<Vec<_>>()
+        .join(" && ");
+    Some(Left {
+        message,
+        seen,
+        confirm,
+        deletes,
+    })
+}
+
+/// KVC501 beside an access policy left on a deleted principal, on an access-policy vault (audit
+/// UUU-azure, as [`left_on_deleted`] for role assignments): Key Vault keeps a policy whose
+/// object id no longer exists, and a managed identity deleted and recreated under its name has
+/// a new principalId, so the old principal's policy with get on type `t` grants the new one
+/// nothing. Named; deleted by its object id once the principal's own policy is set.
+pub(super) fn policies_left_on_deleted(
+    identity: &ManagedIdentityObs,
+    vault: &VaultObs,
+    t: ObjectType,
+) -> Option<Left> {
+    if vault.rbac {
+        return None;
+    }
+    let left: Vec<&str> = (vault.access_policies.iter())
+        .filter(|a| a.to_deleted_principal() && policy_allows(a.permissions(t)))
+        .map(|a| a.object_id.as_str())
+        .collect();
+    if left.is_empty() {
+        return None;
+    }
+    let one = left.len() == 1;
+    let message = format!(
+        "; the access polic{} for object id{} {} name{} a principal that no longer exists (Key Vault does not remove an access policy with its principal): an identity deleted and recreated under its name gets a new principal id, so {} made for {} old principal id grant{} {} (principal {}) nothing, and the recreated identity needs its own",
+        if one { "y" } else { "ies" },
+        if one { "" } else { "s" },
+        left.join(", "),
+        if one { "s" } else { "" },
+        if one { "that policy" } else { "those policies" },
+        if one { "its" } else { "an" },
+        if one { "s" } else { "" },
+        identity.name,
+        identity.principal_id,
+    );
+    let seen = left
+        .iter()
+        .map(|id| {
+            format!(
+                "access policy of Key Vault {} for objectId {id} (get on {}): no such principal in the directory",
+                vault.name,
+                t.collection()
+            )
+        })
+        .collect();
+    let confirm = left
+        .iter()
+        .map(|id| format!("az ad sp show --id {id}"))
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    let deletes = left
+        .iter()
+        .map(|id| {
+            format!(
+                "az keyvault delete-policy -n {} --object-id {id}",
+                vault.name
+            )
+        })
         .collect::<Vec<_>>()
         .join(" && ");
     Some(Left {

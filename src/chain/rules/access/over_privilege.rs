@@ -65,10 +65,25 @@ pub(super) fn over_privilege(
     if evidence.is_empty() {
         return;
     }
+    // The other vaults the snapshot lists under those scopes, by name (audit UUU-azure: the
+    // note said "other vaults" without naming one). Looked up only for a role assigned above
+    // the vault, among the vaults read (a few per subscription), never the pods.
+    let others: Vec<&str> = match wider.is_empty() {
+        true => Vec::new(),
+        false => (cx.azure().vaults.items.iter())
+            .filter(|v| !v.name.eq_ignore_ascii_case(&vault.name) && !v.resource_id.is_empty())
+            .filter(|v| wider.iter().any(|s| above(s, v)))
+            .map(|v| v.name.as_str())
+            .collect(),
+    };
+    let named = match others.as_slice() {
+        [] => String::new(),
+        names => format!(" (Key Vault {})", names.join(", ")),
+    };
     let wide = match wider.as_slice() {
         [] => String::new(),
         scopes => format!(
-            "; the broad role is assigned at {}, above the vault, so it reaches every vault there and deleting it takes it from each: the identity's mounts from other vaults under it need their own read role first",
+            "; the broad role is assigned at {}, above the vault, so it reaches every vault there{named} and deleting it takes it from each: the identity's mounts from other vaults under it need their own read role first",
             scopes.join(", ")
         ),
     };
@@ -149,7 +164,7 @@ pub(super) fn over_privilege(
         let note = match wider.as_slice() {
             [] => String::new(),
             scopes => format!(
-                "  # {} covers every vault under it: first grant the identity's reads on its other vaults there",
+                "  # {} covers every vault under it: first grant the identity's reads on its other vaults there{named}",
                 scopes.join(", ")
             ),
         };

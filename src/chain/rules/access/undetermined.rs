@@ -59,10 +59,12 @@ pub(super) fn undetermined(
         ));
     }
     // An access policy names an objectId only: any other than the principal may be a group,
-    // unless it is a managed identity kvchain sees, by its principalId or clientId (no group).
+    // unless it is a managed identity kvchain sees, by its principalId or clientId (no group),
+    // or a principal the directory no longer holds (no member has it: audit UUU-azure).
     let policy = vault.access_policies.iter().find(|a| {
         !a.object_id.eq_ignore_ascii_case(principal)
             && !cx.ix.is_identity(&a.object_id)
+            && !a.to_deleted_principal()
             && policy_allows(a.permissions(t))
     })?;
     Some(format!(

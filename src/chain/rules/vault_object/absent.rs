@@ -235,3 +235,16 @@ pub(super) fn renamed(cx: &Ctx, o: &SpcObject, name: &str) -> String {
         format!("{at}.objectName: {name}")
     }
 }
+
+/// Whose `objects` names the object: the pod volume's volumeAttributes when they override the
+/// SecretProviderClass's, else the SecretProviderClass.
+pub(super) fn whose(cx: &Ctx) -> String {
+    if remedy::overridden(cx).any(|(k, _)| k == "objects") {
+        format!(
+            "pod volume {}'s volumeAttributes.objects, which override SecretProviderClass {}'s",
+            cx.volume.name, cx.spc_name
+        )
+    } else {
+        format!("SecretProviderClass {}", cx.spc_name)
+    }
+}

@@ -26,6 +26,8 @@ fn assignment(object: Option<&str>) -> RoleAssignment {
                 object: object.map(String::from),
                 ..ScopeSpec::of_vault("kv")
             },
+            data_actions: None,
+            not_data_actions: Vec::new(),
         },
     }
 }

@@ -193,7 +193,7 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
                 world.role_assignments.retain(|ra| !mine(ra));
             } else if (world.role_assignments.iter())
                 .filter(|ra| mine(ra))
-                .all(|ra| ra.spec.role == "Key Vault Crypto User")
+                .all(|ra| ra.spec.role == "Key Vault Crypto User" && ra.spec.data_actions.is_none())
             {
                 return Err(nothing_to_change(
                     "the identity's role on the vault is Key Vault Crypto User already",
@@ -201,6 +201,9 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             } else {
                 for ra in world.role_assignments.iter_mut().filter(|ra| mine(ra)) {
                     ra.spec.role = "Key Vault Crypto User".into();
+                    // A custom role's definition goes with it: the built-in role is assigned.
+                    ra.spec.data_actions = None;
+                    ra.spec.not_data_actions.clear();
                 }
             }
             Undo::RoleAssignments(before)
@@ -266,7 +269,11 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             }
             for k in &keys {
                 if id == "delete-object" {
-                    v.objects.remove(k);
+                    // Soft delete (always on): the object is kept, recoverable, under its name.
+                    if let Some(mut o) = v.objects.remove(k) {
+                        o.deleted_on = Some(world.clock.now());
+                        v.deleted.insert(k.clone(), o);
+                    }
                 } else if let Some(o) = v.objects.get_mut(k)
                     && let Some(latest) = o.versions.first_mut()
                 {

@@ -115,7 +115,9 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                                 }
                             }
                         }
+                        // `az keyvault <type> recover`: back from the deleted objects.
                         None => {
+                            v.deleted.remove(&key);
                             v.objects.insert(key, object);
                         }
                     }

@@ -224,6 +224,16 @@ pub struct KeyVaultSpec {
     pub keys: Vec<KeySpec>,
     #[serde(default)]
     pub certificates: Vec<CertificateSpec>,
+    /// `enablePurgeProtection`: a deleted object cannot be purged before its retention ends.
+    #[serde(default)]
+    pub purge_protection: bool,
+    /// `softDeleteRetentionInDays` (7 to 90): how long a deleted object stays recoverable.
+    #[serde(default = "default_retention")]
+    pub soft_delete_retention_days: u16,
+}
+
+fn default_retention() -> u16 {
+    90
 }
 
 #[derive(Clone, Debug)]
@@ -301,6 +311,9 @@ pub struct SecretSpec {
     pub not_before_in: Option<Duration>,
     #[serde(default)]
     pub content_type: Option<String>,
+    /// Deleted before the lab starts: soft-deleted, recoverable (soft delete is always on).
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 #[derive(Clone, Deserialize)]
@@ -325,6 +338,7 @@ impl std::fmt::Debug for SecretSpec {
             .field("expired", &self.expired)
             .field("not_before_in", &self.not_before_in)
             .field("content_type", &self.content_type)
+            .field("deleted", &self.deleted)
             .finish()
     }
 }
@@ -344,6 +358,9 @@ pub struct KeySpec {
     pub name: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Soft-deleted before the lab starts.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A certificate. Key Vault also exposes it as a secret (key + chain, when exportable) and a
@@ -363,6 +380,9 @@ pub struct CertificateSpec {
     /// `application/x-pem-file` (default) or `application/x-pkcs12`.
     #[serde(default)]
     pub content_type: Option<String>,
+    /// Soft-deleted before the lab starts, with its secret and key.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// `kind: RoleAssignment` — an Azure RBAC role assignment on a vault or one object.
@@ -371,9 +391,18 @@ pub struct CertificateSpec {
 pub struct RoleAssignmentSpec {
     #[serde(rename = "principalID")]
     pub principal_id: String,
-    /// Built-in role name, e.g. `Key Vault Secrets User`.
+    /// Built-in role name, e.g. `Key Vault Secrets User`; with `dataActions`, the name of a
+    /// custom role.
     pub role: String,
     pub scope: ScopeSpec,
+    /// A custom role's `dataActions` (Azure RBAC patterns, `*` wildcards, any case): the
+    /// assignment's role is then this definition, not a built-in one.
+    #[serde(default)]
+    pub data_actions: Option<Vec<String>>,
+    /// A custom role's `notDataActions`: taken back from what its `dataActions` allow (Microsoft
+    /// Learn, "Understand Azure role definitions"), never a deny of another role's grant.
+    #[serde(default)]
+    pub not_data_actions: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -128,12 +128,28 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                             "spec.scope.object: {o:?} must be secrets/<name>, keys/<name> or certificates/<name>"
                         )));
                     }
-                    if crate::source::lab::roles::builtin(&spec.role).is_none() {
-                        return Err(err(format!(
-                            "spec.role: {:?} is not a Key Vault built-in role (known: {})",
-                            spec.role,
-                            crate::source::lab::roles::names().join(", ")
-                        )));
+                    let builtin = crate::source::lab::roles::builtin(&spec.role);
+                    match (&spec.data_actions, builtin) {
+                        (None, None) => {
+                            return Err(err(format!(
+                                "spec.role: {:?} is not a Key Vault built-in role (known: {}); a custom role gives its spec.dataActions",
+                                spec.role,
+                                crate::source::lab::roles::names().join(", ")
+                            )));
+                        }
+                        (Some(_), Some(b)) => {
+                            return Err(err(format!(
+                                "spec.role: {:?} is a built-in role's name: a custom role with spec.dataActions needs its own",
+                                b.name
+                            )));
+                        }
+                        (None, Some(_)) if !spec.not_data_actions.is_empty() => {
+                            return Err(err(
+                                "spec.notDataActions: only a custom role (spec.dataActions) has them here"
+                                    .into(),
+                            ));
+                        }
+                        _ => {}
                     }
                     let what = format!(
                         "{} {} {}",
