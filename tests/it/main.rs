@@ -382,3 +382,4 @@ mod ui_suspend;
 mod ui_timelines;
 mod ui_unread_empty;
 mod upstream_words;
+mod uuu_time;
