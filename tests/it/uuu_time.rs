@@ -53,3 +53,40 @@ fn the_break_menu_leaves_the_status_bar_in_view() {
         );
     }
 }
+
+/// The six-hops step that breaks the SPC's `objects` YAML told the class "Access and Object
+/// read `?`: nothing names an object to check", while the strip beside it reads `… blocked:
+/// Mount` on both (audit TTT-honest made them wait on the Mount link's KVC705: which
+/// permissions and objects the chain needs is what that YAML says, and nothing went unread).
+/// A lesson's text is read against the screen: it must say what the strip shows.
+#[test]
+fn the_six_hops_objects_step_says_what_the_strip_shows() {
+    use kvchain::chain::{LinkKind, Status};
+    use kvchain::source::LabControl;
+
+    let mut src = lab::open("lesson-six-hops", None).expect("built-in scenario");
+    src.world_mut().run_until_stable(Duration::from_secs(600));
+    let (lesson, _) = lab::find_lesson(&src, "six-hops").expect("lesson");
+    let step = (lesson.steps.iter())
+        .find(|s| s.fault.as_deref() == Some("break-objects-yaml"))
+        .expect("the step that breaks the objects YAML");
+    src.control(&LabControl::Fault {
+        id: "break-objects-yaml".into(),
+        apply: true,
+        target: None,
+    })
+    .expect("applied");
+    src.world_mut().advance(Duration::from_secs(300));
+    let snap = export::snapshot(src.world());
+    let chains = diagnose(&snap);
+    let chain = (chains.iter())
+        .find(|c| c.pod.starts_with("checkout-"))
+        .expect("a checkout chain");
+    for kind in [LinkKind::Access, LinkKind::VaultObject] {
+        let link = chain.link(kind);
+        assert_eq!(link.status, Status::Pending, "{link:#?}");
+        assert!(link.summary.contains("blocked"), "{link:#?}");
+    }
+    assert!(!step.text.contains("`?`"), "{}", step.text);
+    assert!(step.text.contains("blocked"), "{}", step.text);
+}
