@@ -423,7 +423,8 @@ fn event_ages_are_measured_against_the_source_clock_now() {
 /// border, that row included.
 fn timeline_rows(app: &mut App, w: u16) -> Vec<String> {
     app.update(AppEvent::Resize(w, 100));
-    let s = screen(app);
+    // Plain rows (the backend's own string quotes each one).
+    let s = crate::sss_time::screen(app, (w, 100));
     let rows: Vec<&str> = s.lines().collect();
     let top = (rows.iter())
         .position(|l| l.contains("rotation of kv-shop-lab/"))
@@ -456,7 +457,9 @@ fn timeline_steps_fit_their_rows_at_80_columns() {
     run_until_done(&mut app, &mut src, true);
     let rows = timeline_rows(&mut app, 80);
     let text = rows.join("\n");
-    assert!(rows.last().is_some_and(|l| l.contains("· done")), "{text}");
+    let bottom = rows.last().expect("the pane's rows");
+    assert!(bottom.starts_with('└'), "{text}");
+    assert!(bottom.contains("· done"), "{text}");
     let mounted: Vec<&String> = (rows.iter())
         .filter(|l| l.contains("mounted version"))
         .collect();
