@@ -91,6 +91,11 @@ const BODY_KEEPS: u16 = 8;
 /// to watch it. The lesson keeps three lines of its step, its border saying which and how to
 /// scroll the rest; the tree keeps its column.
 const BODY_KEEPS_WATCHING: u16 = 14;
+/// Rows the lesson keeps then, borders included (three lines of its step), however many the
+/// status bar takes: the action's message wraps it to three rows at 80×24 just as the result
+/// opens, and the body's rows came out of the lesson's, leaving one line of the step that
+/// says what to watch (audit UUU-time).
+const LESSON_KEEPS_WATCHING: u16 = 5;
 /// The detail's share while the events pane shows an action's result under a spanning
 /// lesson: the result is what the step is about.
 const DETAIL_SHARE_WATCHING: u16 = 40;
@@ -117,13 +122,44 @@ pub fn with_lesson(mut a: Areas, rows_at: impl Fn(u16) -> u16, watching: bool) -
         width: a.tree.width + a.detail.width,
         ..a.tree
     };
-    let (keeps, share) = match watching {
-        true => (BODY_KEEPS_WATCHING, DETAIL_SHARE_WATCHING),
-        false => (BODY_KEEPS, DETAIL_SHARE),
+    let (keeps, share, least) = match watching {
+        true => (
+            BODY_KEEPS_WATCHING,
+            DETAIL_SHARE_WATCHING,
+            LESSON_KEEPS_WATCHING,
+        ),
+        false => (BODY_KEEPS, DETAIL_SHARE, 0),
     };
-    let h = rows_at(body.width).min(body.height.saturating_sub(keeps));
+    let rows = rows_at(body.width);
+    let h = rows.min(body.height.saturating_sub(keeps).max(least));
     let [lesson, rest] = Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(body);
     (a.tree, a.detail, a.events) = panes(rest, share);
     a.lesson = lesson;
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Audit UUU-time: at 80×24 a message wrapping the status bar to three rows (the rotation
+    /// test's own, as its timeline opens) took the body's two rows from the spanning lesson,
+    /// which kept one line of its step. README (TUI, Lesson): the lesson keeps three lines
+    /// while a result is shown; the panes below give up the rows.
+    #[test]
+    fn a_three_row_status_bar_leaves_the_watching_lesson_three_lines() {
+        for status in 1..=3 {
+            let a = layout_with(Rect::new(0, 0, 80, 24), false, status);
+            let a = with_lesson(a, |_| 9, true);
+            assert_eq!(a.lesson.height, 5, "status {status}: {a:?}");
+            assert!(a.events.height >= 7, "status {status}: {a:?}");
+            assert_eq!(
+                a.lesson.height + a.tree.height + a.status.height + STRIP_HEIGHT,
+                24
+            );
+        }
+        // A step shorter than three lines takes only its own rows.
+        let a = with_lesson(layout_with(Rect::new(0, 0, 80, 24), false, 3), |_| 4, true);
+        assert_eq!(a.lesson.height, 4, "{a:?}");
+    }
 }

@@ -385,3 +385,4 @@ mod upstream_words;
 mod uuu_azure;
 mod uuu_honest;
 mod uuu_real;
+mod uuu_time;

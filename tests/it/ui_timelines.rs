@@ -418,3 +418,72 @@ fn event_ages_are_measured_against_the_source_clock_now() {
     let text = screen(&mut app);
     assert!(text.contains(&format!(" {fresh} ")), "{fresh}: {text}");
 }
+
+/// The timeline pane's rows at `w` columns (inside its borders), from its title to its bottom
+/// border, that row included.
+fn timeline_rows(app: &mut App, w: u16) -> Vec<String> {
+    app.update(AppEvent::Resize(w, 100));
+    // Plain rows (the backend's own string quotes each one).
+    let s = crate::sss_time::screen(app, (w, 100));
+    let rows: Vec<&str> = s.lines().collect();
+    let top = (rows.iter())
+        .position(|l| l.contains("rotation of kv-shop-lab/"))
+        .unwrap_or_else(|| panic!("the timeline is on screen:\n{s}"));
+    let pane = |l: &&str| l.chars().skip(usize::from(w) * 2 / 5).collect::<String>();
+    let mut out: Vec<String> = Vec::new();
+    for l in rows.iter().skip(top + 1) {
+        out.push(pane(l));
+        if pane(l).starts_with('└') {
+            break;
+        }
+    }
+    out
+}
+
+/// Audit UUU-time: at 80 columns the timeline padded each label to 28 cells, so a pod's step
+/// (`pod checkout-…: mounted version`) put its state on a second row, cut as `✓ at` / `+1m41s`
+/// where it fell, continued at the pane's edge like a step of its own, and the title cut
+/// `· done` off. README (TUI): the pane says each hop's state and whether the watch is done.
+/// Now a pod's steps go under a line naming it, each on one row with its state; what does not
+/// fit continues indented; the progress is in the bottom border.
+#[test]
+fn timeline_steps_fit_their_rows_at_80_columns() {
+    let mut src = settled("healthy");
+    let mut app = app_on(&src);
+    select_pod(&mut app, "checkout-");
+    key(&mut app, KeyCode::Char('r'));
+    let fx = key(&mut app, KeyCode::Char('y'));
+    act(&mut app, &mut src, fx);
+    run_until_done(&mut app, &mut src, true);
+    let rows = timeline_rows(&mut app, 80);
+    let text = rows.join("\n");
+    let bottom = rows.last().expect("the pane's rows");
+    assert!(bottom.starts_with('└'), "{text}");
+    assert!(bottom.contains("· done"), "{text}");
+    let mounted: Vec<&String> = (rows.iter())
+        .filter(|l| l.contains("mounted version"))
+        .collect();
+    assert_eq!(mounted.len(), 2, "one row per pod:\n{text}");
+    for row in mounted {
+        assert!(
+            row.contains("✓ at +"),
+            "state on the step's row: {row}\n{text}"
+        );
+    }
+    for row in &rows {
+        let inner = row.trim_start_matches('│');
+        // A continuation is indented under its step; a state's head is never cut.
+        assert!(
+            !inner.starts_with("+") && !inner.starts_with("at +"),
+            "{text}"
+        );
+        assert!(
+            !row.trim_end_matches('│').trim_end().ends_with("✓ at"),
+            "{text}"
+        );
+    }
+    let verdict = (rows.iter())
+        .find(|l| l.contains("Key Vault: new version"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(verdict.contains("✓ at +"), "{text}");
+}

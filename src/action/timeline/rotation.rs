@@ -1,7 +1,7 @@
 //! Following a new version of a Key Vault secret: vault → mounted files → synced Secret →
 //! consumers (volumes, env), each pod judged from observations only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -12,8 +12,9 @@ use crate::snapshot::{ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs};
 
 use super::failures::MountFailures;
 use super::steps::{
-    Hop, Step, StepState, Steps, Timeline, pod_names, short_duration, since, step_time, verdict,
+    Hop, Step, StepState, Steps, Timeline, short_duration, since, step_time, verdict,
 };
+use pods::PodsByName;
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -37,8 +38,12 @@ pub struct RotationWatch {
     new_fingerprint: Option<Fingerprint>,
     /// What the action wrote, when the caller knows: a re-stamp (`r`) keeps the value.
     same_value: Option<bool>,
-    /// Pods that existed before the action (`namespace/name`): any other pod is new.
-    before_pods: BTreeSet<String>,
+    /// Pods that existed before the action, told apart from a pod re-created under one of
+    /// their names (`pods`): any other pod is new.
+    before_pods: PodsByName,
+    /// The pod last seen under each name: a new one under an old name drops the old one's
+    /// steps, which a hop that never un-happens would otherwise keep for it.
+    pods_seen: PodsByName,
     poll: Duration,
     elapsed: Duration,
     steps: Steps,
@@ -90,7 +95,8 @@ impl RotationWatch {
             new_version: None,
             new_fingerprint: None,
             same_value: None,
-            before_pods: pod_names(before),
+            before_pods: PodsByName::of(before),
+            pods_seen: PodsByName::of(before),
             poll,
             elapsed: Duration::ZERO,
             steps: Steps::default(),
@@ -207,6 +213,12 @@ impl RotationWatch {
         self.steps.retain(|k| {
             !k.starts_with("pod:") || live.iter().any(|p| k[4..].starts_with(p.as_str()))
         });
+        for p in s.pods.items.iter().filter(|p| p.template_of.is_none()) {
+            if self.pods_seen.replaced(p) {
+                let of = format!("pod:{}/{}|", p.namespace, p.name);
+                self.steps.retain(|k| !k.starts_with(&of));
+            }
+        }
         for spc in &spcs {
             for pod in s.pods.items.iter().filter(|p| {
                 p.namespace == spc.namespace && p.template_of.is_none() && p.mounts_spc(&spc.name)
@@ -322,11 +334,13 @@ impl RotationWatch {
         let pod_key = format!("pod:{}/{}", pod.namespace, pod.name);
         let now = self.elapsed;
         let restamp = self.restamp();
-        let created_after = !self
-            .before_pods
-            .contains(&format!("{}/{}", pod.namespace, pod.name));
+        let created_after = !self.before_pods.holds(pod);
+        // An earlier pod's status under this name says nothing of this pod's mount.
         let status = s.spc_statuses.items.iter().find(|st| {
-            st.namespace == pod.namespace && st.pod_name == pod.name && st.spc_name == spc.name
+            st.namespace == pod.namespace
+                && st.pod_name == pod.name
+                && st.spc_name == spc.name
+                && st.earlier_pod(pod).is_none()
         });
 
         // Mounted version (SPCPS).
@@ -566,6 +580,7 @@ fn followed_file(object: &crate::spc::SpcObject) -> String {
 }
 
 mod env;
+mod pods;
 mod rollout;
 mod secret_volumes;
 mod sub_path;

@@ -1,12 +1,10 @@
 //! Steps and their states, the timeline a watch reports, and the verdict: one line per hop,
 //! the worst of its steps.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
-
-use crate::snapshot::Snapshot;
 
 /// Where one hop stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -199,15 +197,6 @@ fn hop_verdict(hop: &str, keyed: &[(&str, &Step)]) -> Option<Step> {
         hop.to_string()
     };
     Some(Step { label, state })
-}
-
-/// `namespace/name` of every pod in `s`.
-pub(super) fn pod_names(s: &Snapshot) -> BTreeSet<String> {
-    s.pods
-        .items
-        .iter()
-        .map(|p| format!("{}/{}", p.namespace, p.name))
-        .collect()
 }
 
 pub(super) fn step_time(state: &StepState) -> Duration {

@@ -322,6 +322,11 @@ impl Source for LiveSource {
         SourceInfo {
             kind: SourceKind::Live,
             label: self.label.clone(),
+            // This machine's clock, not the API server's (audit UUU-time checked it): the TUI
+            // keeps it in `App::source` until the first snapshot replaces it, and nothing
+            // shown or compared reads it there: ages, the events pane, the timeline's clock
+            // and `source_clock` take every time from a snapshot, whose `observed_at` is on
+            // the server's clock (`server_clock::on_server`).
             observed_at: Timestamp::now(),
             ..SourceInfo::default()
         }

@@ -4,6 +4,7 @@
 //! cut), and in read-only mode is a view of the catalogue only.
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -64,7 +65,15 @@ fn applied_on(fault: &crate::source::FaultInfo) -> Option<String> {
 pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let t = &app.theme;
     let Some(lab) = &app.lab else { return };
-    let area = f.area();
+    // Above the status bar: it says what a break or repair did (the owner's controller, the
+    // Secret it takes, the lesson's step) in as many rows as that needs, and a menu centred on
+    // the whole screen covered its first row at 80×24 — the clock, the counts and how the
+    // message begins (audit UUU-time).
+    let full = f.area();
+    let area = Rect {
+        height: full.height.saturating_sub(app.areas().status.height),
+        ..full
+    };
     let target = app.break_target();
     let faults_n = lab.faults.len();
     let id_w = lab

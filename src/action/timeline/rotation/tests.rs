@@ -478,3 +478,91 @@ fn a_pod_the_old_replica_set_made_again_is_no_rollout() {
     assert!(!why.contains("rollout of"), "{why}");
     assert!(why.contains("is Reloader running?"), "{why}");
 }
+
+/// `world` with its pod `web-1` made again (a StatefulSet's pod deleted and re-created under
+/// its name): `uid`, created at `created`, its mount at `mounted_v` written at `mount_t`.
+fn web_1_made_again(mut s: Snapshot, uid: &str, created: i64) -> Snapshot {
+    let mut pods: Vec<PodObs> = s.pods.items.iter().cloned().collect();
+    pods[0] = PodObs {
+        uid: uid.into(),
+        ..pod("web-1", created, created + 3, "web-6d9")
+    };
+    s.pods = Coll::known(pods);
+    s
+}
+
+fn rotation_off(mut s: Snapshot) -> Snapshot {
+    s.cluster.csi_driver = Observed::Known(CsiDriverFacts {
+        rotation_enabled: Observed::Known(false),
+        ..Default::default()
+    });
+    s
+}
+
+/// Audit UUU-time: a pod re-created under its name after the write is another pod (FACTS §1,
+/// §11): its mount at creation reads the vault's latest version, rotation off or not. Matched
+/// by name it was the pod that existed at the write, and kept that pod's "never: rotation is
+/// disabled" though it mounted the new version. Told apart by uid, else by creation time.
+#[test]
+fn a_pod_made_again_under_its_name_after_the_write_mounts_the_new_version() {
+    for (old_uid, new_uid) in [("u-1", "u-2"), ("", "")] {
+        let before = web_1_made_again(world(0, 1, 1, -3000, 1, -3000), old_uid, -3600);
+        let mut w = RotationWatch::new(&rotation_off(before), "kv-pay", "db-pass");
+        // Deleted and made again at +30; the earlier pod's status still reads the old version.
+        let again = web_1_made_again(world(40, 2, 1, -3000, 1, -3000), new_uid, 30);
+        w.observe(&rotation_off(again));
+        let tl = w.timeline();
+        assert_eq!(
+            *state_of(&tl, "web-1: mounted version"),
+            StepState::Waiting,
+            "uid {new_uid:?}: {tl:#?}"
+        );
+        let mounted = web_1_made_again(world(50, 2, 2, 45, 1, -3000), new_uid, 30);
+        w.observe(&rotation_off(mounted));
+        let tl = w.timeline();
+        assert_eq!(
+            *state_of(&tl, "web-1: mounted version"),
+            StepState::Done(Duration::from_secs(45)),
+            "uid {new_uid:?}: {tl:#?}"
+        );
+        assert_eq!(
+            *state_of(&tl, "web-1: file db-pass"),
+            StepState::Done(Duration::from_secs(45)),
+            "uid {new_uid:?}: {tl:#?}"
+        );
+    }
+}
+
+/// Audit UUU-time: the step of a pod made again under its name says when *it* mounted the new
+/// version, not when rotation reached the pod it replaced; the mounted file hop keeps the time
+/// rotation reached the pod that existed at the write (a re-created pod's mount at creation
+/// says nothing of rotation).
+#[test]
+fn a_pod_made_again_has_its_own_mount_time_and_the_hop_keeps_rotations() {
+    let before = web_1_made_again(world(0, 1, 1, -3000, 1, -3000), "u-1", -3600);
+    let mut w = RotationWatch::new(&before, "kv-pay", "db-pass");
+    w.observe(&web_1_made_again(
+        world(100, 2, 2, 90, 1, -3000),
+        "u-1",
+        -3600,
+    ));
+    assert_eq!(
+        *state_of(&w.timeline(), "web-1: mounted version"),
+        StepState::Done(Duration::from_secs(90))
+    );
+    w.observe(&web_1_made_again(world(160, 2, 2, 150, 2, 155), "u-2", 140));
+    w.tick(t(400));
+    let tl = w.timeline();
+    assert!(tl.finished, "{tl:#?}");
+    assert_eq!(
+        *state_of(&tl, "web-1: mounted version"),
+        StepState::Done(Duration::from_secs(150)),
+        "{tl:#?}"
+    );
+    let hop = tl.verdict.iter().find(|l| l.label == "mounted file");
+    assert_eq!(
+        hop.map(|l| &l.state),
+        Some(&StepState::Done(Duration::from_secs(90))),
+        "{tl:#?}"
+    );
+}
