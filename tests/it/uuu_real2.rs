@@ -1,0 +1,36 @@
+//! Audit UUU-real2: leftovers of audits UUU-real and UUU-azure, each expectation written from
+//! the documented behaviour (the API server's validation words, kubectl, FACTS) before
+//! kvchain was run on it.
+
+use crate::manifest_run::{check_docs, findings_of};
+
+const SPC_PLACEHOLDER: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: \"${SPC_NAME}\", namespace: shop}\nspec:\n  provider: azure\n  parameters: {clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a, keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
+
+const POD_PLACEHOLDER: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: i\n    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n  volumes:\n  - name: kv\n    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: \"${SPC_NAME}\"}}\n";
+
+/// An SPC named by a placeholder (`${SPC_NAME}`) is refused by the API server (metadata.name
+/// must be a DNS subdomain), and so is the same file applied again after any hand edit that
+/// keeps the template: what works is rendering it (envsubst, helm template) and applying
+/// what it renders. The pod's KVC101 says so, not "correct the document"; and its confirm
+/// looks for the templates, not for an object named `${SPC_NAME}`, which cannot exist.
+#[test]
+fn an_spc_refused_for_a_placeholder_name_is_to_be_rendered() {
+    let (_, r, path) = check_docs(&[SPC_PLACEHOLDER, POD_PLACEHOLDER]);
+    let found = findings_of(&r, "KVC101");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (fix, confirm) = (
+        found[0]["fix"].as_str().unwrap(),
+        found[0]["confirm"].as_str().unwrap(),
+    );
+    assert!(!fix.contains("# correct"), "{fix}");
+    assert!(
+        fix.contains("helm template … | kvchain check -f -")
+            && fix.contains(&format!("envsubst < {path} | kubectl apply -n shop -f -")),
+        "{fix}"
+    );
+    assert!(
+        !fix.contains(&format!("kubectl apply -n shop -f {path}")),
+        "{fix}"
+    );
+    assert_eq!(confirm, "grep -rn -F '${SPC_NAME}' .");
+}
