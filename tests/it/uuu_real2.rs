@@ -34,3 +34,35 @@ fn an_spc_refused_for_a_placeholder_name_is_to_be_rendered() {
     );
     assert_eq!(confirm, "grep -rn -F '${SPC_NAME}' .");
 }
+
+const CANARY: &str = "CANARY-uuu-real2";
+
+/// An access-policy vault whose only policy is a human user's object id (no managed identity of
+/// the lab, no former principal of one: the lab's directory does not say it was deleted). Key
+/// Vault keeps a policy whose principal was deleted, but an id kvchain cannot look up is
+/// unknown, not deleted (README: the directory is not read; only where a source knows the
+/// principal is gone does KVC501 name it): the lab called every id none of its identities' a
+/// deleted principal, so KVC501 said the user's policy "names a principal that no longer
+/// exists" and its fix deleted it (`az keyvault delete-policy`), taking the user's access.
+#[test]
+fn a_policy_for_an_id_the_directory_does_not_know_is_not_called_deleted() {
+    const USER: &str = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
+    let r = crate::mmm_lab::report("uuu_real2/uuu-real2-policy-user.yaml", CANARY);
+    let text = r.to_string();
+    assert!(!text.contains("no longer exists"), "{r:#}");
+    assert!(!text.contains("delete-policy"), "{r:#}");
+    assert!(
+        !text.contains(&format!("{USER}: no such principal")),
+        "{r:#}"
+    );
+    // The identity's own missing policy is still what to fix.
+    let found = findings_of(&r, "KVC501");
+    assert!(
+        found
+            .iter()
+            .any(|f| f["fix"].as_str().is_some_and(|x| x.contains(
+                "az keyvault set-policy -n kv-uuu --object-id 3f4a5b6c-7d8e-4f9a-8b1c-2d3e4f5a6b7c"
+            ))),
+        "{r:#}"
+    );
+}
