@@ -35,6 +35,7 @@ mod nulls;
 mod own_file;
 mod queued;
 mod refused;
+mod required;
 mod run_time;
 mod selector;
 mod strict;
@@ -353,9 +354,9 @@ impl Builder {
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
                 let refused = match p.spec.as_ref() {
-                    Some(s) if !s.containers.is_empty() => {
-                        duplicates::duplicates("spec", s).or_else(|| labels::refused("spec", s))
-                    }
+                    Some(s) if !s.containers.is_empty() => (required::refused("spec", s))
+                        .or_else(|| duplicates::duplicates("spec", s))
+                        .or_else(|| labels::refused("spec", s)),
                     spec => strict::no_containers("spec", spec),
                 };
                 if let Some(why) = refused {

@@ -66,3 +66,38 @@ fn a_policy_for_an_id_the_directory_does_not_know_is_not_called_deleted() {
         "{r:#}"
     );
 }
+
+/// A container with no `name` (or an empty one), a mount with no `mountPath`: the API server
+/// requires them (ValidatePodSpec, `field.Required`), and kubectl apply is refused with
+/// `spec.template.spec.containers[0].name: Required value`. k8s-openapi reads a missing required
+/// field as empty, so kvchain diagnosed a pod that can never be made, as if it ran.
+#[test]
+fn a_container_without_its_required_fields_is_refused_in_the_api_servers_words() {
+    const SPC: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {clientID: 0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a, keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
+    for (container, said) in [
+        (
+            "      - image: i\n        volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n",
+            "spec.template.spec.containers[0].name: Required value",
+        ),
+        (
+            "      - name: \"\"\n        image: i\n        volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n",
+            "spec.template.spec.containers[0].name: Required value",
+        ),
+        (
+            "      - name: c\n        image: i\n        volumeMounts: [{name: kv, readOnly: true}]\n",
+            "spec.template.spec.containers[0].volumeMounts[0].mountPath: Required value",
+        ),
+    ] {
+        let deployment = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: app}}}}\n  template:\n    metadata: {{labels: {{app: app}}}}\n    spec:\n      containers:\n{container}      volumes:\n      - name: kv\n        csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: app-kv}}}}\n"
+        );
+        let (_, r, _) = check_docs(&[SPC, &deployment]);
+        let unread = r["unread"].to_string();
+        assert!(
+            unread.contains("Deployment/app") && unread.contains(said),
+            "{said}: {r:#}"
+        );
+        assert!(!unread.contains("missing field"), "{unread}");
+        assert!(r["chains"].as_array().unwrap().is_empty(), "{said}: {r:#}");
+    }
+}
