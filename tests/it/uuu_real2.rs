@@ -101,3 +101,26 @@ fn a_container_without_its_required_fields_is_refused_in_the_api_servers_words()
         assert!(r["chains"].as_array().unwrap().is_empty(), "{said}: {r:#}");
     }
 }
+
+/// The SecretProviderClass CRD requires no field (shared/upstream/crds: no `required` in its
+/// schema), so an SPC with no `spec` is applied; the driver then finds no provider of name ""
+/// and every mount fails. kvchain refused the document in serde's words ("missing field
+/// `spec`") and left the pod's chain on an unread SPC: it is read as the API server keeps it,
+/// and KVC104 names the missing provider.
+#[test]
+fn an_spc_without_a_spec_is_read_as_applied() {
+    const SPC: &str = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\n";
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: i\n    volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n  volumes:\n  - name: kv\n    csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}\n";
+    let (_, r, _) = check_docs(&[SPC, POD]);
+    assert_eq!(r["unread"], serde_json::json!([]), "{r:#}");
+    assert!(!r.to_string().contains("missing field"), "{r:#}");
+    let found = findings_of(&r, "KVC104");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no spec.provider"),
+        "{r:#}"
+    );
+}
