@@ -385,4 +385,5 @@ mod upstream_words;
 mod uuu_azure;
 mod uuu_honest;
 mod uuu_real;
+mod uuu_real2;
 mod uuu_time;

@@ -137,7 +137,8 @@ pub(crate) fn unknown_check(link: &mut Link, summary: &'static str, what: String
 /// given files hold its document (in the chain's namespace, or naming none) but kvchain could
 /// not read it (no `kind`, a field of the wrong type, which kubectl refuses too): the object is
 /// neither absent nor elsewhere (audit Z6, BB3). The message gives the Not read line; the fix
-/// is a note (the correction is the user's to write) to correct that document, then apply it.
+/// is a note (the correction is the user's to write) to correct that document, then apply it;
+/// one refused for an unrendered template value is rendered instead.
 pub(crate) fn unread_finding(
     cx: &Ctx,
     (code, resource): (Code, String),
@@ -148,19 +149,32 @@ pub(crate) fn unread_finding(
     let doc = cx.source().unread_objects.iter().find(|o| {
         o.kind == kind && o.name == name && o.namespace.as_deref().is_none_or(|ns| ns == cx.ns())
     })?;
-    // A file holding other objects is not applied whole (audit TT2): the document alone.
-    let apply = match cx.source().own_file(&doc.file) {
-        Some(file) => format!("kubectl apply -n {} -f {}", cx.ns(), remedy::sh_word(file)),
-        None => format!(
-            "apply that document alone (kubectl apply -n {} -f <a file holding only it>: the file holds other objects, which applying it whole would re-apply as written)",
-            cx.ns()
-        ),
+    let at = doc.reason.split(": ").next().unwrap_or(&doc.file);
+    let (mut confirm, _) = remedy::commands(cx, code);
+    // Refused for a template not yet rendered (`name: ${SPC_NAME}`, `{{ … }}` unquoted):
+    // nothing in it is to be corrected by hand, and the file applied as it is is refused
+    // again: it is rendered (audit UUU-real2, as labels.rs and refused.rs say).
+    let fix = if params::is_placeholder(name) || doc.reason.contains("unrendered template") {
+        if params::is_placeholder(name) {
+            // No object is named `${SPC_NAME}`: the confirm finds the templates holding it.
+            confirm = remedy::unrendered("metadata.name", name).0;
+        }
+        let file = remedy::sh_word(&doc.file);
+        format!(
+            "# {at} holds an unrendered template value (see Not read): render it, check it rendered (helm template … | kvchain check -f -, or envsubst < {file} | kvchain check -f -), then apply what it renders (helm template … | kubectl apply -n {ns} -f -, or envsubst < {file} | kubectl apply -n {ns} -f -)",
+            ns = cx.ns()
+        )
+    } else {
+        // A file holding other objects is not applied whole (audit TT2): the document alone.
+        let apply = match cx.source().own_file(&doc.file) {
+            Some(file) => format!("kubectl apply -n {} -f {}", cx.ns(), remedy::sh_word(file)),
+            None => format!(
+                "apply that document alone (kubectl apply -n {} -f <a file holding only it>: the file holds other objects, which applying it whole would re-apply as written)",
+                cx.ns()
+            ),
+        };
+        format!("# correct {at} (see Not read), then {apply}")
     };
-    let fix = format!(
-        "# correct {} (see Not read), then {apply}",
-        doc.reason.split(": ").next().unwrap_or(&doc.file),
-    );
-    let (confirm, _) = remedy::commands(cx, code);
     let message = format!(
         "{subject}, whose document could not be read: {}",
         doc.reason

@@ -25,6 +25,8 @@ pub struct LabIdentity {
     pub tenant_id: String,
     pub resource_group: String,
     pub fics: Vec<FederatedCredential>,
+    /// `spec.formerPrincipalIDs`: deleted principals of earlier identities of its name.
+    pub former_principal_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -275,16 +275,16 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
             ),
         })
         .collect();
-    // The lab's directory holds its managed identities and nothing else: an assignment whose
-    // principal is none of theirs (nor a clientId, KVC501's other slip) was left by a deleted
-    // one, as Azure keeps it ("Identity not found"; audit TTT-azure); so was an access policy
-    // whose object id is none of theirs (audit UUU-azure).
-    // Only the deleted ones are said (`Some(false)`): the others keep the field unset, as the
-    // lab's snapshots always had it.
-    let known: std::collections::HashSet<String> = (w.identities.iter())
-        .flat_map(|i| [&i.principal_id, &i.client_id])
+    // The lab's directory knows its managed identities and the principals of those deleted
+    // before one was recreated under its name (`formerPrincipalIDs`): an assignment or access
+    // policy naming one of those was left on a deleted principal, as Azure keeps it ("Identity
+    // not found"; audits TTT-azure, UUU-azure). Any other id is unknown, not deleted: it may be
+    // a user's or a group's (audit UUU-real2). Only the deleted are said (`Some(false)`).
+    let deleted: std::collections::HashSet<String> = (w.identities.iter())
+        .flat_map(|i| &i.former_principal_ids)
         .map(|id| id.to_ascii_lowercase())
         .collect();
+    let gone = |id: &str| deleted.contains(&id.to_ascii_lowercase()).then_some(false);
     let vaults = w
         .vaults
         .values()
@@ -302,8 +302,7 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                     secrets: p.secrets.clone(),
                     keys: p.keys.clone(),
                     certificates: p.certificates.clone(),
-                    principal_exists: (!known.contains(&p.object_id.to_ascii_lowercase()))
-                        .then_some(false),
+                    principal_exists: gone(&p.object_id),
                 })
                 .collect(),
             network: NetworkObs {
@@ -344,8 +343,7 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                     .collect(),
                 principal_type: String::new(),
                 unresolved: None,
-                principal_exists: (!known.contains(&ra.spec.principal_id.to_ascii_lowercase()))
-                    .then_some(false),
+                principal_exists: gone(&ra.spec.principal_id),
             })
         })
         .collect();

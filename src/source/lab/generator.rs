@@ -94,6 +94,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 principal_id: principal_id.clone(),
                 tenant_id: TENANT.into(),
                 resource_group: "rg-gen".into(),
+                former_principal_ids: Vec::new(),
                 federated_credentials: vec![FederatedCredential {
                     name: format!("fic-{app}"),
                     issuer: ISSUER.into(),

@@ -88,7 +88,7 @@ pub(super) fn no_containers(path: &str, spec: Option<&PodSpec>) -> Option<String
 }
 
 /// The pod template at `path` of a built-in workload, refused when it has no container
-/// ([`no_containers`]), a duplicate volume name or mountPath ([`super::duplicates`]) or a
+/// ([`no_containers`]), a required field left empty ([`super::required`]), a duplicate volume name or mountPath ([`super::duplicates`]) or a
 /// nodeSelector that is no label ([`super::labels`]).
 pub(super) fn containers<'t>(
     doc: &super::Doc,
@@ -100,8 +100,9 @@ pub(super) fn containers<'t>(
     if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
         // Every template but a broken one: no path built.
         let path = format!("{path}.spec");
-        let why =
-            super::duplicates::duplicates(&path, s).or_else(|| super::labels::refused(&path, s));
+        let why = (super::required::refused(&path, s))
+            .or_else(|| super::duplicates::duplicates(&path, s))
+            .or_else(|| super::labels::refused(&path, s));
         return match why {
             Some(why) => Err(doc.err(what, why)),
             None => Ok(t),

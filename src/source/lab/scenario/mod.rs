@@ -181,6 +181,12 @@ pub struct ManagedIdentitySpec {
     pub resource_group: String,
     #[serde(default)]
     pub federated_credentials: Vec<FederatedCredential>,
+    /// Principal ids of identities of this name deleted before this one was made: the lab's
+    /// directory knows them gone, so a role assignment or access policy naming one is left on
+    /// a deleted principal. An id in no ManagedIdentity is unknown, not deleted (it may be a
+    /// user's or a group's; audit UUU-real2).
+    #[serde(default, rename = "formerPrincipalIDs")]
+    pub former_principal_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

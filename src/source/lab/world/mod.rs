@@ -147,6 +147,7 @@ impl World {
                     tenant_id: i.spec.tenant_id.clone(),
                     resource_group: i.spec.resource_group.clone(),
                     fics: i.spec.federated_credentials.clone(),
+                    former_principal_ids: i.spec.former_principal_ids.clone(),
                 })
                 .collect(),
             vaults: sc

@@ -1,0 +1,63 @@
+//! Fields of a pod spec the API server requires that k8s-openapi reads as empty when absent: its
+//! required fields default (`name: value_name.unwrap_or_default()`), so a container with no
+//! `name` decoded as a pod that runs, where `kubectl apply` is refused with
+//! `spec.containers[0].name: Required value` (ValidatePodSpec's `field.Required(path, "")`,
+//! audit UUU-real2). An empty string is refused alike (`len(x) == 0`). Only what the API server
+//! requires of every pod is said here: a volume's and a container's name, a container's image,
+//! a mount's name and mountPath, an env entry's name.
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+/// Why the API server refuses pod spec `spec` at `path` (`spec.template.spec`, a Pod's
+/// `spec`) for a required field left empty, each in its words and its order (volumes, then
+/// init containers, then containers), or None.
+pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
+    let mut said = Vec::new();
+    for (i, v) in spec.volumes.iter().flatten().enumerate() {
+        if v.name.is_empty() {
+            said.push(format!("{path}.volumes[{i}].name"));
+        }
+    }
+    let lists = [
+        (
+            "initContainers",
+            spec.init_containers.as_deref().unwrap_or_default(),
+        ),
+        ("containers", spec.containers.as_slice()),
+    ];
+    for (list, containers) in lists {
+        for (c, container) in containers.iter().enumerate() {
+            container_fields(&format!("{path}.{list}[{c}]"), container, &mut said);
+        }
+    }
+    (!said.is_empty()).then(|| {
+        let said: Vec<String> = said.iter().map(|f| format!("{f}: Required value")).collect();
+        format!(
+            "{}: the API server refuses the document (kubectl apply says so), and no pod is made from it",
+            said.join(", ")
+        )
+    })
+}
+
+/// The required fields of one container left empty, as paths under `at`.
+fn container_fields(at: &str, c: &Container, said: &mut Vec<String>) {
+    if c.name.is_empty() {
+        said.push(format!("{at}.name"));
+    }
+    if c.image.as_deref().unwrap_or_default().is_empty() {
+        said.push(format!("{at}.image"));
+    }
+    for (i, e) in c.env.iter().flatten().enumerate() {
+        if e.name.is_empty() {
+            said.push(format!("{at}.env[{i}].name"));
+        }
+    }
+    for (i, m) in c.volume_mounts.iter().flatten().enumerate() {
+        if m.name.is_empty() {
+            said.push(format!("{at}.volumeMounts[{i}].name"));
+        }
+        if m.mount_path.is_empty() {
+            said.push(format!("{at}.volumeMounts[{i}].mountPath"));
+        }
+    }
+}
