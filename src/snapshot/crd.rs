@@ -5,19 +5,73 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// `SecretProviderClass`. Written by hand, not derived by kube's `CustomResource`: its CRD
+/// requires no field, so an object without `spec` exists in a cluster (its mounts fail for want
+/// of a provider), and the derived type refuses it ("missing field `spec`"), which failed the
+/// decode of the whole list holding it and left every other SPC unread.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct SecretProviderClass {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: SecretProviderClassSpec,
+}
+
+impl SecretProviderClass {
+    /// One named `name` holding `spec` (namespace unset), as kube's derive made it.
+    pub fn new(name: &str, spec: SecretProviderClassSpec) -> Self {
+        SecretProviderClass {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                ..ObjectMeta::default()
+            },
+            spec,
+        }
+    }
+}
+
+/// Written with its `apiVersion` and `kind`, as the API server serves it (and as the strict
+/// check of a manifest compares its keys with the typed value written back).
+impl Serialize for SecretProviderClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("SecretProviderClass", 4)?;
+        out.serialize_field("apiVersion", "secrets-store.csi.x-k8s.io/v1")?;
+        out.serialize_field("kind", "SecretProviderClass")?;
+        out.serialize_field("metadata", &self.metadata)?;
+        out.serialize_field("spec", &self.spec)?;
+        out.end()
+    }
+}
+
+impl kube::Resource for SecretProviderClass {
+    type DynamicType = ();
+    type Scope = k8s_openapi::NamespaceResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        "SecretProviderClass".into()
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        "secrets-store.csi.x-k8s.io".into()
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        "v1".into()
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        "secretproviderclasses".into()
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
 /// `SecretProviderClass.spec`.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(
-    group = "secrets-store.csi.x-k8s.io",
-    version = "v1",
-    kind = "SecretProviderClass",
-    plural = "secretproviderclasses",
-    namespaced
-)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretProviderClassSpec {
     #[serde(default)]

@@ -375,14 +375,9 @@ impl Builder {
                 self.sas.push(convert::service_account(&sa));
             }
             "SecretProviderClass" => {
-                // v1alpha1 and v1 share the schema; the typed struct ignores apiVersion. The
-                // CRD requires no field, so one without `spec` is applied (its mounts then fail
-                // for want of a provider, KVC104): read as an empty spec, not refused in serde's
-                // words, "missing field `spec`" (audit UUU-real2).
-                let mut value = value;
-                if let Some(m) = value.as_mapping_mut().filter(|m| !m.contains_key("spec")) {
-                    m.insert("spec".into(), serde_yaml::Mapping::new().into());
-                }
+                // v1alpha1 and v1 share the schema; the typed struct ignores apiVersion. One
+                // without `spec` is applied (the CRD requires no field) and read with an empty
+                // spec (its mounts then fail for want of a provider, KVC104; audit UUU-real2).
                 let s: SecretProviderClass = known(doc, &what, value)?;
                 let mut spc = convert::spc(&s);
                 spc.file = Some(doc.file.display().to_string());

@@ -166,6 +166,7 @@ mod live_reveal_verify;
 mod live_server_errors;
 mod live_snapshot;
 mod live_snapshot_gaps;
+mod live_spc_shapes;
 mod live_stuck_unread;
 mod live_unanswered;
 mod live_watch;
