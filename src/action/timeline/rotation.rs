@@ -1,7 +1,7 @@
 //! Following a new version of a Key Vault secret: vault → mounted files → synced Secret →
 //! consumers (volumes, env), each pod judged from observations only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -73,6 +73,10 @@ pub struct RotationWatch {
     /// pod created since (a rollout the change set off) mounts the latest version at its
     /// creation, which says nothing of when rotation reached the pods it followed.
     followed_mounts: BTreeMap<String, Duration>,
+    /// Pods (`pod:<ns>/<name>`) made since the action, a pod re-created under an earlier
+    /// one's name among them: their mount reads the latest version at creation, so no
+    /// rotation poll is why it did not (FACTS §1, §11).
+    made_after: BTreeSet<String>,
 }
 
 impl RotationWatch {
@@ -110,6 +114,7 @@ impl RotationWatch {
             rollouts: BTreeMap::new(),
             secret_data_before: BTreeMap::new(),
             followed_mounts: BTreeMap::new(),
+            made_after: BTreeSet::new(),
         }
         .with_secret_data(before)
     }
@@ -242,9 +247,15 @@ impl RotationWatch {
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
         let failures = &self.failures;
-        let seen = &self.secrets_seen;
-        let stuck =
-            |key: &str| stuck_reason(failures, &poll, key, seen.get(key).copied().flatten());
+        let (seen, made_after) = (&self.secrets_seen, &self.made_after);
+        let stuck = |key: &str| {
+            let new_pod = key
+                .split('|')
+                .next()
+                .is_some_and(|p| made_after.contains(p));
+            let secret = seen.get(key).copied().flatten();
+            stuck_reason(failures, &poll, key, secret, new_pod)
+        };
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
         let blocked = secret_volumes::blocked(&self.steps, &self.waits_on, &stuck);
@@ -336,6 +347,10 @@ impl RotationWatch {
         let now = self.elapsed;
         let restamp = self.restamp();
         let created_after = !self.before_pods.holds(pod);
+        match created_after {
+            true => self.made_after.insert(pod_key.clone()),
+            false => self.made_after.remove(&pod_key),
+        };
         // An earlier pod's status under this name says nothing of this pod's mount.
         let status = s.spc_statuses.items.iter().find(|st| {
             st.namespace == pod.namespace
@@ -552,3 +567,5 @@ mod stuck;
 mod sub_path;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_made_again;

@@ -5,13 +5,19 @@ use super::MountFailures;
 /// Why a step still waiting when the watch ends did not move: the rotation polls of its pod
 /// that failed (`failures`), else what was not seen to change within the deadline.
 /// `secret`: whether a synced Secret step's Secret was there when last seen (None: not read).
+/// `new_pod`: the step's pod was made after the action (a rollout's, or one re-created under
+/// an earlier pod's name): its mount at creation reads the vault's latest version, no
+/// rotation poll brings it (FACTS §1, §4, §11), and an earlier pod's failed polls are not its
+/// own (`MountFailures` keeps only the current pod's).
 pub(super) fn stuck_reason(
     failures: &MountFailures,
     poll: &str,
     key: &str,
     secret: Option<bool>,
+    new_pod: bool,
 ) -> String {
     match (key.rsplit('|').next(), failures.of_key(key)) {
+        (Some("mount" | "file"), None) if new_pod => "made after the write, its mount reads the vault's latest version when it succeeds (no rotation poll needed), yet no SecretProviderClassPodStatus of this pod shows it: check the pod's FailedMount events and the driver and provider logs".to_string(),
         (Some("vault"), _) => "the vault shows no new version".to_string(),
         (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
         (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
