@@ -386,3 +386,4 @@ mod uuu_azure;
 mod uuu_honest;
 mod uuu_real;
 mod uuu_time;
+mod uuu_time2;
