@@ -49,9 +49,39 @@ pub enum NewValue<'a> {
     Restore(&'a str),
 }
 
+impl NewValue<'_> {
+    /// What `r` (a re-stamp) or `M` (`marker`) writes.
+    pub fn rotation(marker: bool) -> Self {
+        match marker {
+            true => NewValue::Marker,
+            false => NewValue::Restamp,
+        }
+    }
+}
+
 /// The marker value written in marker mode: recognisable, carries no secret.
 pub fn marker_value(at: jiff::Timestamp) -> String {
     format!("kvchain-rotation-test-{}", at.as_second())
+}
+
+/// What a rotation test wrote, as the status line and the audit log say it: the live source
+/// and the lab say it alike (audit UUU-time2).
+pub fn written(version: &str, vault: &str, object: &str, value: &NewValue) -> String {
+    let what = match value {
+        NewValue::Marker => "marker value".to_string(),
+        NewValue::Restamp => "same value re-stamped".to_string(),
+        NewValue::Restore(v) => format!("value of version {v} restored"),
+    };
+    format!("new version {version} of {vault}/{object} written ({what})")
+}
+
+/// A version id cut to its first 8 characters, as the timeline's step and the restore offer
+/// show it: a status message with whole 32-character ids takes three rows at 80 columns.
+pub fn short_version(v: &str) -> String {
+    match v.get(..8) {
+        Some(head) if head.len() < v.len() => format!("{head}…"),
+        _ => v.to_string(),
+    }
 }
 
 #[cfg(test)]

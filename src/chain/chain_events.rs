@@ -357,12 +357,16 @@ pub(crate) fn pod_has_mount_events(ix: &Index<'_>, pod: &PodObs) -> bool {
 /// "Events are history"; FACTS §11 "Evidence ages"; audit RR4). A uid that matches is the
 /// pod's whatever the times say (clocks may be skewed).
 pub(crate) fn about_pod(pod: &PodObs, e: &EventObs) -> bool {
-    if pod.uid.is_empty() || e.involved_uid.is_empty() {
-        let before =
-            matches!((e.last_seen, pod.created_at), (Some(seen), Some(born)) if seen < born);
-        return !(e.involved_uid.is_empty() && before);
+    about_pod_seen(pod, &e.involved_uid, e.last_seen)
+}
+
+/// [`about_pod`] for an event kept as its `involvedObject.uid` and last time seen.
+pub(crate) fn about_pod_seen(pod: &PodObs, uid: &str, last_seen: Option<jiff::Timestamp>) -> bool {
+    if pod.uid.is_empty() || uid.is_empty() {
+        let before = matches!((last_seen, pod.created_at), (Some(seen), Some(born)) if seen < born);
+        return !(uid.is_empty() && before);
     }
-    e.involved_uid == pod.uid
+    uid == pod.uid.as_str()
 }
 
 /// The driver's `FailedToCreateSecret` events (KVC806: the driver may not, or could not,

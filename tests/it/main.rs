@@ -388,3 +388,4 @@ mod uuu_honest;
 mod uuu_real;
 mod uuu_real2;
 mod uuu_time;
+mod uuu_time2;

@@ -16,16 +16,21 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use crate::chain::chain_events::about_pod_seen;
 use crate::chain::events::classify_event;
 use crate::chain::rules::history::alike_label;
 use crate::chain::rules::is_contradicted;
 use crate::chain::{Chain, Code};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{PodObs, Snapshot};
 
 /// The latest failure of one pod: its decisive line and the code that explains it.
 #[derive(Clone, Debug)]
 struct Failure {
     line: String,
+    /// Which pod of its name it is about (the event's `involvedObject.uid`, else when it was
+    /// last seen): a pod made again under the name is another pod (FACTS §1, §11).
+    uid: String,
+    last_seen: Option<Timestamp>,
     /// From the event's text; replaced by the diagnosis' finding citing the event.
     code: Option<Code>,
     /// How the code is said: the code, or every code the event may stand for when nothing
@@ -34,7 +39,9 @@ struct Failure {
 }
 
 /// Per pod (`namespace/name`): the latest failure of one event reason seen since the test
-/// started, said as "<code> (<link> link): <decisive line>".
+/// started, said as "<code> (<link> link): <decisive line>". Only the pod now under the name
+/// has one: an earlier pod's failure is not the reason the pod re-created under its name
+/// (a StatefulSet's) is stuck (audit UUU-time2).
 #[derive(Clone, Debug, Default)]
 pub(super) struct MountFailures {
     reason: &'static str,
@@ -49,29 +56,65 @@ impl MountFailures {
         }
     }
 
-    /// Events of this reason about pods, last seen at or after `since`.
+    /// Events of this reason about pods, last seen at or after `since`, that are about the
+    /// pod now under their name (any, when `s` does not hold one).
     pub fn observe(&mut self, s: &Snapshot, since: Timestamp) {
-        let failed = (s.events.items.iter()).filter(|e| {
-            e.reason == self.reason
-                && e.type_ == "Warning"
-                && e.involved_kind == "Pod"
-                && e.last_seen.is_some_and(|t| t >= since)
-        });
+        let failed: Vec<_> = (s.events.items.iter())
+            .filter(|e| {
+                e.reason == self.reason
+                    && e.type_ == "Warning"
+                    && e.involved_kind == "Pod"
+                    && e.last_seen.is_some_and(|t| t >= since)
+            })
+            .collect();
+        if failed.is_empty() && self.by_pod.is_empty() {
+            return;
+        }
+        // The pods now under the names concerned, found in one pass over the pods.
+        let mut now: BTreeMap<String, &PodObs> = BTreeMap::new();
+        let wanted: std::collections::BTreeSet<String> = (failed.iter())
+            .map(|e| format!("{}/{}", e.namespace, e.involved_name))
+            .chain(self.by_pod.keys().cloned())
+            .collect();
+        for p in s.pods.items.iter().filter(|p| p.template_of.is_none()) {
+            let key = format!("{}/{}", p.namespace, p.name);
+            if wanted.contains(&key) {
+                now.insert(key, p);
+            }
+        }
+        let current = |pod: &str, uid: &str, seen: Option<Timestamp>| {
+            now.get(pod).is_none_or(|p| about_pod_seen(p, uid, seen))
+        };
+        // A pod made again since its failure was seen: that failure was the earlier pod's.
+        (self.by_pod).retain(|pod, f| current(pod, &f.uid, f.last_seen));
         for e in failed {
-            let line = crate::glance::decisive(&e.message);
             let pod = format!("{}/{}", e.namespace, e.involved_name);
+            if !current(&pod, &e.involved_uid, e.last_seen) {
+                continue;
+            }
+            let line = crate::glance::decisive(&e.message);
+            let (uid, last_seen) = (e.involved_uid.clone(), e.last_seen);
             match classify_event(&e.reason, &e.message) {
                 Some(code) => {
                     // The text alone cannot tell a grant missing from one for another type.
                     let label = Some(alike_label(code, &e.message));
                     let code = Some(code);
-                    self.by_pod.insert(pod, Failure { line, code, label });
+                    let failure = Failure {
+                        line,
+                        uid,
+                        last_seen,
+                        code,
+                        label,
+                    };
+                    self.by_pod.insert(pod, failure);
                 }
                 // A message that names no cause (the kubelet's generic timeout follows the
                 // detailed one) never hides one that does.
                 None => {
                     (self.by_pod.entry(pod)).or_insert(Failure {
                         line,
+                        uid,
+                        last_seen,
                         code: None,
                         label: None,
                     });

@@ -1,7 +1,7 @@
 //! Following a new version of a Key Vault secret: vault → mounted files → synced Secret →
 //! consumers (volumes, env), each pod judged from observations only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -15,6 +15,7 @@ use super::steps::{
     Hop, Step, StepState, Steps, Timeline, short_duration, since, step_time, verdict,
 };
 use pods::PodsByName;
+use stuck::stuck_reason;
 
 const ROTATION_HOPS: &[Hop] = &[
     ("Key Vault: new version", |k| k == "vault"),
@@ -72,6 +73,10 @@ pub struct RotationWatch {
     /// pod created since (a rollout the change set off) mounts the latest version at its
     /// creation, which says nothing of when rotation reached the pods it followed.
     followed_mounts: BTreeMap<String, Duration>,
+    /// Pods (`pod:<ns>/<name>`) made since the action, a pod re-created under an earlier
+    /// one's name among them: their mount reads the latest version at creation, so no
+    /// rotation poll is why it did not (FACTS §1, §11).
+    made_after: BTreeSet<String>,
 }
 
 impl RotationWatch {
@@ -109,6 +114,7 @@ impl RotationWatch {
             rollouts: BTreeMap::new(),
             secret_data_before: BTreeMap::new(),
             followed_mounts: BTreeMap::new(),
+            made_after: BTreeSet::new(),
         }
         .with_secret_data(before)
     }
@@ -241,9 +247,15 @@ impl RotationWatch {
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
         let failures = &self.failures;
-        let seen = &self.secrets_seen;
-        let stuck =
-            |key: &str| stuck_reason(failures, &poll, key, seen.get(key).copied().flatten());
+        let (seen, made_after) = (&self.secrets_seen, &self.made_after);
+        let stuck = |key: &str| {
+            let new_pod = key
+                .split('|')
+                .next()
+                .is_some_and(|p| made_after.contains(p));
+            let secret = seen.get(key).copied().flatten();
+            stuck_reason(failures, &poll, key, secret, new_pod)
+        };
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
         let blocked = secret_volumes::blocked(&self.steps, &self.waits_on, &stuck);
@@ -335,6 +347,10 @@ impl RotationWatch {
         let now = self.elapsed;
         let restamp = self.restamp();
         let created_after = !self.before_pods.holds(pod);
+        match created_after {
+            true => self.made_after.insert(pod_key.clone()),
+            false => self.made_after.remove(&pod_key),
+        };
         // An earlier pod's status under this name says nothing of this pod's mount.
         let status = s.spc_statuses.items.iter().find(|st| {
             st.namespace == pod.namespace
@@ -515,42 +531,6 @@ impl RotationWatch {
     }
 }
 
-/// Why a step still waiting when the watch ends did not move: the rotation polls of its pod
-/// that failed (`failures`), else what was not seen to change within the deadline.
-/// `secret`: whether a synced Secret step's Secret was there when last seen (None: not read).
-fn stuck_reason(failures: &MountFailures, poll: &str, key: &str, secret: Option<bool>) -> String {
-    match (key.rsplit('|').next(), failures.of_key(key)) {
-        (Some("vault"), _) => "the vault shows no new version".to_string(),
-        (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
-        (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
-        (Some("mount"), None) => format!("the mounted version (SecretProviderClassPodStatus) did not change within two rotation polls of {poll} each; check the driver and provider logs"),
-        (Some("file"), None) => "the mounted file content did not change".to_string(),
-        (Some("secret"), None) => synced_secret_stuck(secret).to_string(),
-        (Some(k), Some(why)) if k.starts_with("mount:") => format!("the mount's rotation polls fail: {why}"),
-        (Some(k), _) if k.starts_with("env:") => "the running pods still hold the old value: nothing restarted them (is Reloader running?)".to_string(),
-        _ => "no change observed".to_string(),
-    }
-}
-
-/// Why a synced Secret did not take the new value, and the driver event that says so (FACTS
-/// §2, §3): an existing Secret is patched by the ≤v1.5 rotation reconciler, whose failure is
-/// `SecretRotationFailed` (a v1.6 driver updates it from its controller, whose failures are
-/// `FailedToCreateSecret`); a missing one is the controller's to create, at its next
-/// reconcile (every 5 minutes), its failure `FailedToCreateSecret`.
-fn synced_secret_stuck(exists: Option<bool>) -> &'static str {
-    match exists {
-        Some(true) => {
-            "the synced Secret exists but was not updated; check SecretRotationFailed events on the pods (the rotation reconciler's patch, drivers ≤v1.5; a v1.6 driver's controller reports a failed update as FailedToCreateSecret) and the driver log"
-        }
-        Some(false) => {
-            "the synced Secret does not exist; the driver's controller creates it at its next reconcile (every 5 minutes): check FailedToCreateSecret events on the pods and the driver log"
-        }
-        None => {
-            "the synced Secret was not read; check SecretRotationFailed events (a failed patch of an existing Secret, drivers ≤v1.5) and FailedToCreateSecret events (a failed create, or a v1.6 driver's failed update) on the pods, and the driver log"
-        }
-    }
-}
-
 /// The observed Key Vault secret `vault/object`, when the Azure side saw it: under the name
 /// as an SPC spelled it, in any case (a DNS label, FACTS §5).
 pub(crate) fn vault_object<'a>(
@@ -583,6 +563,9 @@ mod env;
 mod pods;
 mod rollout;
 mod secret_volumes;
+mod stuck;
 mod sub_path;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_made_again;

@@ -66,14 +66,7 @@ pub async fn rotate(
                 .to_string();
             ActionOutcome {
                 ok: true,
-                message: format!(
-                    "new version {version} of {vault}/{object} written ({})",
-                    match value {
-                        NewValue::Marker => "marker value".to_string(),
-                        NewValue::Restamp => "same value re-stamped".to_string(),
-                        NewValue::Restore(v) => format!("value of version {v} restored"),
-                    }
-                ),
+                message: crate::action::keyvault::written(&version, vault, object, &value),
             }
         }
         Err(e) => fail(Step::Write, e),

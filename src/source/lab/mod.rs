@@ -35,6 +35,7 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use crate::action::keyvault::{self, NewValue, short_version};
 use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::input::InputError;
@@ -396,8 +397,9 @@ impl LabSource {
                 object,
                 marker,
             } => {
-                let value = marker.then(|| crate::action::keyvault::marker_value(w.now()));
-                w.rotate_secret(vault, object, value.as_deref().map(str::as_bytes))
+                let value = marker.then(|| keyvault::marker_value(w.now()));
+                let how = NewValue::rotation(*marker);
+                w.write_test_version(vault, object, value.as_deref().map(str::as_bytes), &how)
             }
             Action::Restore {
                 vault,
@@ -440,8 +442,8 @@ fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<St
         ));
     }
     let content = content.content.clone();
-    let message = w.rotate_secret(vault, object, Some(&content))?;
-    Ok(format!("{message} (value of version {version} restored)"))
+    let old = short_version(version);
+    w.write_test_version(vault, object, Some(&content), &NewValue::Restore(&old))
 }
 
 fn fault_target((kind, namespace, name): world::WorkloadKey) -> FaultTarget {

@@ -481,7 +481,7 @@ fn a_pod_the_old_replica_set_made_again_is_no_rollout() {
 
 /// `world` with its pod `web-1` made again (a StatefulSet's pod deleted and re-created under
 /// its name): `uid`, created at `created`, its mount at `mounted_v` written at `mount_t`.
-fn web_1_made_again(mut s: Snapshot, uid: &str, created: i64) -> Snapshot {
+pub(super) fn web_1_made_again(mut s: Snapshot, uid: &str, created: i64) -> Snapshot {
     let mut pods: Vec<PodObs> = s.pods.items.iter().cloned().collect();
     pods[0] = PodObs {
         uid: uid.into(),
