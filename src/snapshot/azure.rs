@@ -222,11 +222,7 @@ impl RoleAssignmentObs {
     /// Whether the role grants the data action: some `dataActions` pattern matches it and no
     /// `notDataActions` pattern takes it back (case-insensitive, `*` wildcards).
     pub fn grants(&self, action: &str) -> bool {
-        self.data_actions.iter().any(|p| action_matches(p, action))
-            && !self
-                .not_data_actions
-                .iter()
-                .any(|p| action_matches(p, action))
+        role_allows(&self.data_actions, &self.not_data_actions, action)
     }
 
     /// Assigned to an Entra group: who holds it depends on a membership kvchain cannot read.
@@ -246,6 +242,18 @@ pub fn is_management_group(scope: &str) -> bool {
     const PREFIX: &str = "/providers/microsoft.management/managementgroups/";
     scope.len() > PREFIX.len()
         && scope.as_bytes()[..PREFIX.len()].eq_ignore_ascii_case(PREFIX.as_bytes())
+}
+
+/// Whether a role with these `dataActions` and `notDataActions` allows the data action: some
+/// `dataActions` pattern matches it and no `notDataActions` pattern takes it back (Microsoft
+/// Learn, "Understand Azure role definitions").
+pub fn role_allows<S: AsRef<str>>(
+    data_actions: &[S],
+    not_data_actions: &[S],
+    action: &str,
+) -> bool {
+    let matches = |p: &S| action_matches(p.as_ref(), action);
+    data_actions.iter().any(matches) && !not_data_actions.iter().any(matches)
 }
 
 /// Azure's action pattern match: case-insensitive, `*` stands for any run of characters

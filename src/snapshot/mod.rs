@@ -432,6 +432,20 @@ impl Snapshot {
     }
 }
 
+/// The first 16 bytes of `digest` written as a GUID (`8-4-4-4-12` hex digits): a stable id made
+/// from a name or a salted id.
+pub fn guid_of(digest: &[u8]) -> String {
+    let h = hex::encode(&digest[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// `8-4-4-4-12` hex digits: how Entra writes tenant, client and principal ids.
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();

@@ -15,13 +15,13 @@ fn world(name: &str) -> Value {
     report(&format!("ttt_azure/{name}"), CANARY)
 }
 
-fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
+pub(crate) fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
     (r["findings"].as_array().unwrap().iter())
         .filter(|f| f["code"] == code)
         .collect()
 }
 
-fn codes(r: &Value) -> Vec<&str> {
+pub(crate) fn codes(r: &Value) -> Vec<&str> {
     (r["findings"].as_array().unwrap().iter())
         .map(|f| f["code"].as_str().unwrap())
         .collect()

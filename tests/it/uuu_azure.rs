@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::mmm_lab::report;
+use super::ttt_azure::{codes, findings};
 
 const CANARY: &str = "CANARY-uuu-az";
 const PID: &str = "3f4a5b6c-7d8e-4f9a-8b1c-2d3e4f5a6b7c";
@@ -16,18 +17,6 @@ const VAULT_ID: &str = "/subscriptions/00000000-0000-0000-0000-00000000ab01/reso
 /// for the canary.
 fn world(name: &str) -> Value {
     report(&format!("uuu_azure/{name}"), CANARY)
-}
-
-fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
-    (r["findings"].as_array().unwrap().iter())
-        .filter(|f| f["code"] == code)
-        .collect()
-}
-
-fn codes(r: &Value) -> Vec<&str> {
-    (r["findings"].as_array().unwrap().iter())
-        .map(|f| f["code"].as_str().unwrap())
-        .collect()
 }
 
 fn chain_link<'a>(r: &'a Value, name: &str) -> &'a Value {

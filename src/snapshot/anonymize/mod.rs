@@ -148,15 +148,7 @@ impl Replacer {
                 let mut h = Sha256::new();
                 h.update(&self.salt);
                 h.update(s[i..i + 36].to_ascii_lowercase().as_bytes());
-                let h = hex::encode(&h.finalize()[..16]);
-                out.push_str(&format!(
-                    "{}-{}-{}-{}-{}",
-                    &h[..8],
-                    &h[8..12],
-                    &h[12..16],
-                    &h[16..20],
-                    &h[20..32]
-                ));
+                out.push_str(&super::guid_of(&h.finalize()));
                 i += 36;
             } else {
                 let ch = s[i..].chars().next().unwrap_or(' ');

@@ -121,11 +121,7 @@ impl Definition<'_> {
     /// definitions": NotDataActions are subtracted from DataActions; case-insensitive, `*`
     /// wildcards).
     pub fn grants(&self, action: &str) -> bool {
-        self.data_actions.iter().any(|p| action_matches(p, action))
-            && !self
-                .not_data_actions
-                .iter()
-                .any(|p| action_matches(p, action))
+        crate::snapshot::role_allows(&self.data_actions, &self.not_data_actions, action)
     }
 }
 
@@ -134,17 +130,10 @@ impl Definition<'_> {
 pub fn definition(spec: &RoleAssignmentSpec) -> Option<Definition<'_>> {
     if let Some(data) = &spec.data_actions {
         use sha2::Digest;
-        let h = hex::encode(&sha2::Sha256::digest(spec.role.to_ascii_lowercase().as_bytes())[..16]);
+        let digest = sha2::Sha256::digest(spec.role.to_ascii_lowercase().as_bytes());
         return Some(Definition {
             name: &spec.role,
-            guid: format!(
-                "{}-{}-{}-{}-{}",
-                &h[..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..32]
-            ),
+            guid: crate::snapshot::guid_of(&digest),
             data_actions: data.iter().map(String::as_str).collect(),
             not_data_actions: spec.not_data_actions.iter().map(String::as_str).collect(),
         });
