@@ -8,6 +8,42 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// `kube::Resource` for a namespaced kind of the driver's group (`secrets-store.csi.x-k8s.io/v1`)
+/// typed by hand: both CRDs' objects may lack what kube's derive requires of them.
+macro_rules! driver_resource {
+    ($ty:ty, $kind:literal, $plural:literal) => {
+        impl kube::Resource for $ty {
+            type DynamicType = ();
+            type Scope = k8s_openapi::NamespaceResourceScope;
+
+            fn kind(_: &()) -> Cow<'_, str> {
+                $kind.into()
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                "secrets-store.csi.x-k8s.io".into()
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                "v1".into()
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                $plural.into()
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+driver_resource!(
+    SecretProviderClass,
+    "SecretProviderClass",
+    "secretproviderclasses"
+);
+
 /// `SecretProviderClass`. Written by hand, not derived by kube's `CustomResource`: its CRD
 /// requires no field, so an object without `spec` exists in a cluster (its mounts fail for want
 /// of a provider), and the derived type refuses it ("missing field `spec`"), which failed the
@@ -43,30 +79,6 @@ impl Serialize for SecretProviderClass {
         out.serialize_field("metadata", &self.metadata)?;
         out.serialize_field("spec", &self.spec)?;
         out.end()
-    }
-}
-
-impl kube::Resource for SecretProviderClass {
-    type DynamicType = ();
-    type Scope = k8s_openapi::NamespaceResourceScope;
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        "SecretProviderClass".into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        "secrets-store.csi.x-k8s.io".into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        "secretproviderclasses".into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
     }
 }
 
@@ -138,26 +150,8 @@ pub struct SpcpsStatusObject {
     pub version: Option<String>,
 }
 
-impl kube::Resource for SecretProviderClassPodStatus {
-    type DynamicType = ();
-    type Scope = k8s_openapi::NamespaceResourceScope;
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        "SecretProviderClassPodStatus".into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        "secrets-store.csi.x-k8s.io".into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        "secretproviderclasspodstatuses".into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
+driver_resource!(
+    SecretProviderClassPodStatus,
+    "SecretProviderClassPodStatus",
+    "secretproviderclasspodstatuses"
+);

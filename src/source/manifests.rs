@@ -354,9 +354,7 @@ impl Builder {
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
                 let refused = match p.spec.as_ref() {
-                    Some(s) if !s.containers.is_empty() => (required::refused("spec", s))
-                        .or_else(|| duplicates::duplicates("spec", s))
-                        .or_else(|| labels::refused("spec", s)),
+                    Some(s) if !s.containers.is_empty() => strict::spec_refused("spec", s),
                     spec => strict::no_containers("spec", spec),
                 };
                 if let Some(why) = refused {

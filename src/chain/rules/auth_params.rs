@@ -230,37 +230,21 @@ pub(crate) fn auth_mode(
             format!("{tenant_key}: {t}"),
             format!("{tenant_key}: {TENANT}"),
         )),
-        Some(t) if alias_tenant(t) => {
-            let outcome = if tenant_read {
-                ": the provider asks for an app-only token (a client assertion), which names one tenant by its id or domain, and Entra ID refuses that grant here (AADSTS90010, AADSTS9001023: the grant type is not supported over the /common or /consumers endpoints)"
-            } else {
-                "; this mode's token does not ask it, so the mount works, until workload identity is used"
-            };
-            problems.push(Problem {
-                harmless: !tenant_read,
-                ..problem(
-                    Code::KVC302,
-                    format!("{tenant_key}: {t} {ALIAS_TENANT}{outcome}"),
-                    format!("{tenant_key}: {TENANT}"),
-                )
-            })
-        }
+        Some(t) if alias_tenant(t) => problems.push(unusable_tenant(
+            tenant_key,
+            tenant_read,
+            format!("{t} {ALIAS_TENANT}"),
+            ": the provider asks for an app-only token (a client assertion), which names one tenant by its id or domain, and Entra ID refuses that grant here (AADSTS90010, AADSTS9001023: the grant type is not supported over the /common or /consumers endpoints)",
+        )),
         // Entra knows a tenant by its id or one of its domains: anything else ("tid" in the
         // upstream examples) is no tenant at all, a literal, not a template to render.
         Some(t) if !crate::snapshot::is_guid(t.trim()) && !t.contains('.') => {
-            let outcome = if tenant_read {
-                ": Entra ID answers AADSTS900023 (neither a valid DNS name, nor a valid external domain)"
-            } else {
-                "; this mode's token does not ask it, so the mount works, until workload identity is used"
-            };
-            problems.push(Problem {
-                harmless: !tenant_read,
-                ..problem(
-                    Code::KVC302,
-                    format!("{tenant_key}: {t} {INVALID_TENANT}{outcome}"),
-                    format!("{tenant_key}: {TENANT}"),
-                )
-            })
+            problems.push(unusable_tenant(
+                tenant_key,
+                tenant_read,
+                format!("{t} {INVALID_TENANT}"),
+                ": Entra ID answers AADSTS900023 (neither a valid DNS name, nor a valid external domain)",
+            ))
         }
         Some(_) => {}
     }
@@ -364,4 +348,23 @@ fn screaming_snake(v: &str) -> bool {
 fn bare_vault(k: &str) -> &str {
     let k = k.split("://").nth(1).unwrap_or(k);
     k.split(['.', '/']).next().unwrap_or(k)
+}
+
+/// KVC302 for a tenantId no token can be asked in (`said`: the value and why): `refused`, how
+/// Entra ID answers, where the mode asks the tenant for its token; else harmless, until
+/// workload identity is used.
+fn unusable_tenant(tenant_key: &str, tenant_read: bool, said: String, refused: &str) -> Problem {
+    let outcome = if tenant_read {
+        refused
+    } else {
+        "; this mode's token does not ask it, so the mount works, until workload identity is used"
+    };
+    Problem {
+        harmless: !tenant_read,
+        ..problem(
+            Code::KVC302,
+            format!("{tenant_key}: {said}{outcome}"),
+            format!("{tenant_key}: {TENANT}"),
+        )
+    }
 }

@@ -19,24 +19,10 @@ pub(super) fn duplicates(path: &str, spec: &PodSpec) -> Option<String> {
             ));
         }
     }
-    let lists = [
-        (
-            "initContainers",
-            spec.init_containers.as_deref().unwrap_or_default(),
-        ),
-        ("containers", spec.containers.as_slice()),
-    ];
-    for (list, containers) in lists {
-        for (c, container) in containers.iter().enumerate() {
-            said.extend(mount_paths(&format!("{path}.{list}[{c}]"), container));
-        }
+    for (at, container) in super::required::containers(path, spec) {
+        said.extend(mount_paths(&at, container));
     }
-    (!said.is_empty()).then(|| {
-        format!(
-            "{}: the API server refuses the document (kubectl apply says so), and no pod is made from it",
-            said.join(", ")
-        )
-    })
+    super::required::refusal(&said)
 }
 
 /// The mounts of one container at a mountPath an earlier mount of it already uses (the API

@@ -18,6 +18,22 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
             said.push(format!("{path}.volumes[{i}].name"));
         }
     }
+    for (at, container) in containers(path, spec) {
+        container_fields(&at, container, &mut said);
+    }
+    let said: Vec<String> = said
+        .iter()
+        .map(|f| format!("{f}: Required value"))
+        .collect();
+    refusal(&said)
+}
+
+/// The init containers, then the containers, of pod spec `spec` at `path`, each with its own
+/// path (`spec.containers[0]`): the order the API server validates them in.
+pub(super) fn containers<'s>(
+    path: &str,
+    spec: &'s PodSpec,
+) -> impl Iterator<Item = (String, &'s Container)> {
     let lists = [
         (
             "initContainers",
@@ -25,13 +41,16 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
         ),
         ("containers", spec.containers.as_slice()),
     ];
-    for (list, containers) in lists {
-        for (c, container) in containers.iter().enumerate() {
-            container_fields(&format!("{path}.{list}[{c}]"), container, &mut said);
-        }
-    }
+    lists.into_iter().flat_map(move |(list, containers)| {
+        (containers.iter().enumerate())
+            .map(move |(c, container)| (format!("{path}.{list}[{c}]"), container))
+    })
+}
+
+/// The API server's refusal of a pod spec for the field errors `said`, or None when there is
+/// none.
+pub(super) fn refusal(said: &[String]) -> Option<String> {
     (!said.is_empty()).then(|| {
-        let said: Vec<String> = said.iter().map(|f| format!("{f}: Required value")).collect();
         format!(
             "{}: the API server refuses the document (kubectl apply says so), and no pod is made from it",
             said.join(", ")

@@ -72,6 +72,15 @@ pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<Strin
     ))
 }
 
+/// Why the API server refuses pod spec `s` at `path` (`spec`, `spec.template.spec`), a spec
+/// with containers: a required field left empty, a duplicate, a node selector that is no
+/// label; None when it takes it.
+pub(super) fn spec_refused(path: &str, s: &PodSpec) -> Option<String> {
+    (super::required::refused(path, s))
+        .or_else(|| super::duplicates::duplicates(path, s))
+        .or_else(|| super::labels::refused(path, s))
+}
+
 /// A pod spec at `path` (`spec.template.spec`, a Pod's `spec`) with no container, said as the
 /// API server's validation says it: `spec.template.spec.containers: Required value`. A pod needs
 /// one, so kubectl's apply is refused; the typed value reads a null or missing template or
@@ -100,10 +109,7 @@ pub(super) fn containers<'t>(
     if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
         // Every template but a broken one: no path built.
         let path = format!("{path}.spec");
-        let why = (super::required::refused(&path, s))
-            .or_else(|| super::duplicates::duplicates(&path, s))
-            .or_else(|| super::labels::refused(&path, s));
-        return match why {
+        return match spec_refused(&path, s) {
             Some(why) => Err(doc.err(what, why)),
             None => Ok(t),
         };
