@@ -22,6 +22,7 @@ mod azure_other_type;
 mod azure_page_caps;
 mod azure_policy_fixes;
 mod azure_principal_spelling;
+mod azure_soft_deleted;
 mod azure_sovereign_probe;
 mod azure_tk_world;
 mod azure_vault_name_taken;

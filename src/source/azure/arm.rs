@@ -204,6 +204,8 @@ pub struct VaultRow {
     pub rbac: bool,
     pub access_policies: Vec<AccessPolicyObs>,
     pub network: NetworkObs,
+    /// `enablePurgeProtection`: ARM writes it only once it is on (it cannot be turned off).
+    pub purge_protection: bool,
 }
 
 pub fn parse_vault(v: &Value) -> Option<VaultRow> {
@@ -244,6 +246,7 @@ pub fn parse_vault(v: &Value) -> Option<VaultRow> {
             .unwrap_or(false),
         access_policies,
         network: parse_network(props),
+        purge_protection: props.get("enablePurgeProtection").and_then(Value::as_bool) == Some(true),
     })
 }
 

@@ -83,8 +83,9 @@ pub fn vaults(
                 object_names: None,
                 // Set by `management_groups` once the vault's listing is read.
                 management_groups: None,
+                // Set by `soft_deleted::attach` where an object was not found.
                 deleted_objects: None,
-                purge_protection: None,
+                purge_protection: Some(v.purge_protection),
             }),
             // Key Vault names are global: a name no vault holds is read, absent (KVC506 may
             // name the nearest vault; audit EE4).

@@ -20,8 +20,8 @@ pub const KEYVAULT_API: &str = "7.5";
 /// 25 versions a page (the service maximum), 4 pages: 100 versions. Key Vault lists versions
 /// in no date order (by version id), so a longer list is not read at all rather than judged
 /// from a part ("latest" could be on a page not read): the object is then unknown.
-const MAX_RESULTS: u32 = 25;
-const MAX_PAGES: usize = 4;
+pub(super) const MAX_RESULTS: u32 = 25;
+pub(super) const MAX_PAGES: usize = 4;
 
 /// Key Vault object names: 1–127 of `[0-9a-zA-Z-]`. Checked before the name goes into a path.
 pub fn is_valid_object_name(name: &str) -> bool {
@@ -209,7 +209,7 @@ pub fn secret_object(props: &[SecretProperties]) -> VaultObject {
     }
 }
 
-fn unix(v: Option<&Value>) -> Option<Timestamp> {
+pub(super) fn unix(v: Option<&Value>) -> Option<Timestamp> {
     v.and_then(Value::as_i64)
         .and_then(|s| Timestamp::from_second(s).ok())
 }

@@ -20,6 +20,7 @@ pub mod permissions;
 mod plan;
 pub mod roles;
 mod rotate;
+mod soft_deleted;
 pub mod vault_access;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +43,8 @@ pub use self::plan::{AzureWanted, wanted};
 use self::roles::RoleDef;
 pub use self::vault_access::VaultAccess;
 use crate::snapshot::{
-    AzureObs, FederatedCredentialObs, ObjectType, Observed, VaultObject, VaultObjectObs,
+    AzureObs, DeletedObjectObs, FederatedCredentialObs, ObjectType, Observed, VaultObject,
+    VaultObjectObs,
 };
 use crate::source::args::AzureArgs;
 
@@ -72,6 +74,9 @@ pub struct AzureObserver {
     names_in_use: TtlCache<(Cloud, String), Fetched<bool>>,
     /// Shared with [`VaultAccess`], which forgets an object it has just written.
     objects: Arc<ObjectCache>,
+    /// A vault's soft-deleted objects of one type, by (cloud, lower-cased vault, type): read
+    /// only where an object the SPCs name was not found ([`soft_deleted`]).
+    deleted: TtlCache<(Cloud, String, ObjectType), Fetched<Vec<DeletedObjectObs>>>,
 }
 
 type ObjectCache = TtlCache<ObjectKey, Fetched<Option<VaultObject>>>;
@@ -159,6 +164,7 @@ impl AzureObserver {
             role_defs: TtlCache::new(),
             names_in_use: TtlCache::new(),
             objects: Arc::default(),
+            deleted: TtlCache::new(),
         }
     }
 
@@ -343,9 +349,21 @@ impl AzureObserver {
                 .into_iter()
                 .filter(|o| matches!(o.state, Observed::Known(Some(_)))),
             );
-            out
+            // A name found under no type may be soft-deleted: its vault's listing says.
+            let listings = soft_deleted::listings_for(&wanted.objects, &out);
+            let deleted: BTreeMap<(String, ObjectType), Vec<DeletedObjectObs>> = join_all(
+                listings
+                    .iter()
+                    .map(|(v, t)| self.fetch_deleted(vault_of(v), *t)),
+            )
+            .await
+            .into_iter()
+            .zip(listings)
+            .filter_map(|(r, k)| Some((k, r?)))
+            .collect();
+            (out, deleted)
         };
-        let (fics, assignments, objects, name_checks) =
+        let (fics, assignments, (objects, deleted), name_checks) =
             tokio::join!(fic_fetches, assignment_fetches, object_fetches, name_checks);
         let in_use: BTreeMap<&str, Fetched<bool>> =
             unfound.iter().map(|(n, _)| *n).zip(name_checks).collect();
@@ -374,6 +392,7 @@ impl AzureObserver {
             })
             .collect();
         let mut vaults_obs = assemble::vaults(&vaults, &in_use);
+        soft_deleted::attach(vaults_obs.items.iter_mut(), &deleted);
         assemble::management_groups(&mut vaults_obs, &per_vault);
         let (kept, assignment_gaps) = assemble::relevant_assignments(
             &per_vault,
@@ -508,6 +527,28 @@ impl AzureObserver {
         }
         let r = arm::role_definition(&self.http, self.endpoints.get(cloud), id).await;
         self.role_defs.put(id.to_string(), r.clone(), self.ttl(&r));
+    }
+
+    /// The soft-deleted objects of type `t` of `vault`, cached like an object; None when the
+    /// vault was not found or the listing failed (the rule then says both ways back).
+    async fn fetch_deleted(
+        &self,
+        vault: Option<&(String, VaultLookup)>,
+        t: ObjectType,
+    ) -> Option<Vec<DeletedObjectObs>> {
+        let (name, Ok((cloud, Ok(Some(_))))) = vault? else {
+            return None;
+        };
+        let key = (*cloud, name.to_ascii_lowercase(), t);
+        let r = match self.deleted.fresh(&key) {
+            Some(r) => r,
+            None => {
+                let r = soft_deleted::list(&self.http, self.endpoints.get(*cloud), name, t).await;
+                self.deleted.put(key, r.clone(), self.ttl(&r));
+                r
+            }
+        };
+        r.ok()
     }
 
     async fn fetch_object(
