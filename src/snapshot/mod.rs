@@ -21,6 +21,7 @@ pub mod items;
 mod kube;
 pub mod mounts;
 mod namespace;
+mod workload;
 pub use namespace::Presence;
 pub mod strmap;
 
@@ -39,6 +40,7 @@ pub use cluster::*;
 pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
+pub use workload::*;
 
 /// A name or short string of an observation, stored inline up to 24 bytes (most Kubernetes
 /// names are): a 10,000-pod snapshot holds hundreds of thousands of them.
