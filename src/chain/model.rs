@@ -184,6 +184,12 @@ pub struct Finding {
     /// (reports mark it) but no longer decides the exit status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppressed>,
+    /// A failure event's finding over objects that look right now ("failed, now looks
+    /// right"): the last attempt failed and what kvchain reads no longer says why, so it is
+    /// no cause that blocks a new mount. Data, not wording: a later pass may reword the fix
+    /// (audit VVV-honest).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub now_looks_right: bool,
 }
 
 /// What makes findings of several chains one finding (ten replicas of a broken Deployment
