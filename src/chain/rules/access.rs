@@ -354,12 +354,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         wrong.extend(wrong_type.iter().map(|r| **r));
         if !wrong_type.is_empty() || wrong_policy {
+            let named: Vec<&RoleAssignmentObs> = wrong_type.iter().map(|r| **r).collect();
+            let replaced = over_privilege::replace_writers(cx, vault, &assignments, &named);
             let held = if vault.rbac {
-                wrong_type
-                    .iter()
-                    .map(|r| r.role_name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                let roles: Vec<&str> = named.iter().map(|r| r.role_name.as_str()).collect();
+                let also = [
+                    "",
+                    " (which may also write or delete in the vault: the fix replaces it)",
+                ];
+                format!("{}{}", roles.join(", "), also[replaced.is_some() as usize])
             } else {
                 "an access policy without get on this object type".to_string()
             };
@@ -375,7 +378,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     .map(|r| granted_actions(r))
                     .collect(),
                 confirm,
-                fix,
+                replaced.unwrap_or(fix),
             ));
         } else if assignments_known || !vault.rbac {
             // codes.yaml KVC501: a role "assigned to the clientId instead of the principal
