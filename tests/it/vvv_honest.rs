@@ -1,0 +1,95 @@
+//! Audit VVV-honest: what kvchain says it knows. The founding complaint was "a user without
+//! RBAC gets 0 errors, exit 0". README `kvchain check`: exit 3 is "undetermined", so that "0
+//! errors" does not pass for "all healthy"; a chain a failed read left unverified (its Secrets
+//! or the Azure side refused) is such a chain, and what is left out by choice (`--no-azure`) is
+//! not.
+
+use std::process::{Command, Output};
+
+use crate::live_gaps::check_without;
+use crate::live_support::*;
+use kvchain::chain::testkit as tk;
+use kvchain::snapshot::Snapshot;
+use serde_json::Value;
+
+const VVV_CANARY: &str = "CANARY-vvv-honest-synced";
+
+/// The live world with its synced Secret holding this audit's canary and no FailedMount: a
+/// healthy chain, so only what could not be read may decide the exit status.
+fn quiet_world() -> FakeApi {
+    let api = world();
+    api.replace_silently(EVENTS, Vec::new());
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", VVV_CANARY, true)]);
+    api
+}
+
+#[tokio::test]
+async fn a_user_who_may_not_list_secrets_is_not_told_exit_0() {
+    let api = quiet_world();
+    // With --no-azure (as `check_without` runs): the Azure links are unknown by choice, no
+    // read failed, and the healthy world exits 0 (README: not counted).
+    let seen = check_without(&api, "text", VVV_CANARY).await;
+    assert_eq!(seen.code, Some(0), "the world is healthy: {}", seen.stdout);
+    api.deny(SECRETS, Some(NS));
+    let run = check_without(&api, "text", VVV_CANARY).await;
+    let headline = run.stdout.lines().next().unwrap_or_default();
+    assert!(headline.contains("0 errors"), "{headline}");
+    assert!(headline.contains("not verified"), "{headline}");
+    assert_eq!(
+        run.code,
+        Some(3),
+        "0 errors over a chain that could not be verified is no pass: {}",
+        run.stdout
+    );
+    let sarif = check_without(&api, "sarif", VVV_CANARY).await.json();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["incomplete"], true,
+        "{sarif:#}"
+    );
+}
+
+/// `tk::healthy()` (mounted, synced) with every Azure list refused: identities, vaults and role
+/// assignments unread, no object's versions known.
+fn azure_refused() -> Snapshot {
+    const REFUSED: &str = "403 AuthorizationFailed: the client does not have authorization";
+    let mut s = tk::healthy();
+    s.azure.identities.items.clear();
+    s.azure.identities.gaps.all = Some(REFUSED.into());
+    s.azure.vaults.items.clear();
+    s.azure.vaults.gaps.all = Some(REFUSED.into());
+    s.azure.role_assignments.items.clear();
+    s.azure.role_assignments.gaps.all = Some(REFUSED.into());
+    s.azure.objects.clear();
+    s
+}
+
+pub(crate) fn check_snapshot(s: &Snapshot, format: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snap.json");
+    std::fs::write(&path, kvchain::snapshot::file::to_string(s, false).unwrap()).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--snapshot", path.to_str().unwrap(), "-o", format])
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("HOME", dir.path())
+        .output()
+        .expect("run kvchain")
+}
+
+#[test]
+fn a_chain_whose_azure_side_could_not_be_read_is_not_healthy_and_exits_3() {
+    let healthy = check_snapshot(&tk::healthy(), "json");
+    assert_eq!(healthy.status.code(), Some(0));
+    let out = check_snapshot(&azure_refused(), "json");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["summary"]["errors"], 0, "{r:#}");
+    assert!(
+        r["summary"]["unverified"].as_u64().unwrap_or(0) >= 1,
+        "{:#}",
+        r["summary"]
+    );
+    for c in r["chains"].as_array().unwrap() {
+        assert_ne!(c["status"], "ok", "not healthy: {c:#}");
+    }
+    assert_eq!(out.status.code(), Some(3), "{:#}", r["summary"]);
+}
