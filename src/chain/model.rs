@@ -306,7 +306,20 @@ pub fn shown(status: Status, findings: &[Finding]) -> Status {
     }
 }
 
+/// The fact label of a link that plays no part in the chain's auth mode (the Federation link
+/// of a node identity: no federated credential takes part), its value saying why. The link is
+/// [`Status::Ok`] for the engine (nothing is wrong), but no check was made: the strips draw it
+/// [`NOT_APPLICABLE_SYMBOL`], never ✓ (audit VVV-honest).
+pub const NOT_APPLICABLE: &str = "not applicable";
+/// How the strips draw a link that does not apply.
+pub const NOT_APPLICABLE_SYMBOL: &str = "–";
+
 impl Link {
+    /// Whether the link plays a part in this chain (see [`NOT_APPLICABLE`]).
+    pub fn applies(&self) -> bool {
+        !self.facts.iter().any(|f| f.label == NOT_APPLICABLE)
+    }
+
     pub fn new(link: LinkKind) -> Self {
         Link {
             link,
@@ -490,6 +503,17 @@ impl Chain {
     /// findings break or warn it, as the exit status no longer counts them (audit NNN-out).
     pub fn shown_status(&self, kind: LinkKind) -> Status {
         shown(self.drawn_status(kind), &self.link(kind).findings)
+    }
+
+    /// The symbol the strips draw for the link: its shown status's, but
+    /// [`NOT_APPLICABLE_SYMBOL`] for an ok link that does not apply (no ✓ for a check never
+    /// made).
+    pub fn shown_symbol(&self, kind: LinkKind) -> &'static str {
+        let st = self.shown_status(kind);
+        match st == Status::Ok && !self.link(kind).applies() {
+            true => NOT_APPLICABLE_SYMBOL,
+            false => st.symbol(),
+        }
     }
 
     /// The chain's status as the outputs show it: its worst shown link, so a chain broken

@@ -93,3 +93,48 @@ fn a_chain_whose_azure_side_could_not_be_read_is_not_healthy_and_exits_3() {
     }
     assert_eq!(out.status.code(), Some(3), "{:#}", r["summary"]);
 }
+
+/// `kvchain check -f assets/examples/broken -o FORMAT`: its StatefulSet/ledger reads Key Vault
+/// as a node identity (`useVMManagedIdentity: "true"`).
+fn broken_examples(format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-f", "assets/examples/broken", "-o", format])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kvchain");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// FACTS §5: with `useVMManagedIdentity` the provider takes the token of an identity on the
+/// node; no federated credential takes part (DESIGN: the Federation link is "workload
+/// identity only"). The link is no check made, so no ✓: it says it does not apply, in the
+/// JSON's facts and in every strip.
+#[test]
+fn a_node_identitys_federation_link_does_not_apply_and_is_not_drawn_verified() {
+    let r: Value = serde_json::from_str(&broken_examples("json")).unwrap();
+    let ledger = (r["chains"].as_array().unwrap().iter())
+        .find(|c| c["spc"] == "ledger-kv")
+        .unwrap_or_else(|| panic!("{:#}", r["chains"]));
+    let fed = (ledger["links"].as_array().unwrap().iter())
+        .find(|l| l["link"] == "federation")
+        .unwrap();
+    assert_eq!(fed["summary"], "does not apply", "{fed:#}");
+    let facts = fed["facts"].to_string();
+    assert!(
+        facts.contains("not applicable") && facts.contains("useVMManagedIdentity"),
+        "{fed:#}"
+    );
+    let text = broken_examples("text");
+    let strip = (text.lines())
+        .skip_while(|l| !l.contains("StatefulSet/ledger"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(strip.contains("– Federation"), "{strip}");
+    assert!(!strip.contains("✓ Federation"), "{strip}");
+    assert!(
+        text.contains("– does not apply"),
+        "the legend says what – is"
+    );
+    let junit = broken_examples("junit");
+    assert!(junit.contains("– Federation"), "{junit}");
+}
