@@ -138,3 +138,41 @@ fn a_node_identitys_federation_link_does_not_apply_and_is_not_drawn_verified() {
     let junit = broken_examples("junit");
     assert!(junit.contains("– Federation"), "{junit}");
 }
+
+/// FACTS §2 "Update": v1.6.0's controller creates or updates the synced Secret at every
+/// reconcile (`createOrUpdateK8sSecret`, an Update on AlreadyExists); only drivers before
+/// v1.6 leave an existing Secret to rotation (FACTS §11). kvchain reads no driver version, so
+/// what it says of a restart or a mount holds for both (as KVC805's unmanaged Secret does).
+#[test]
+fn what_a_restart_does_to_a_synced_secret_is_said_of_both_driver_versions() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab", "rotation-disabled", "-o", "json"])
+        .output()
+        .expect("run kvchain");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kvc702 = (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == "KVC702")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    let message = kvc702["message"].as_str().unwrap();
+    assert!(
+        !message.contains("(a pod restart does not rewrite them)"),
+        "not true of v1.6: {message}"
+    );
+    assert!(
+        message.contains("before v1.6") && message.contains("v1.6 driver rewrites them"),
+        "{message}"
+    );
+    let explain = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["explain", "KVC805"])
+        .output()
+        .expect("run kvchain");
+    let page = String::from_utf8(explain.stdout).unwrap();
+    assert!(
+        !page.contains("The driver does not rewrite an existing Secret at mount"),
+        "{page}"
+    );
+    assert!(
+        page.contains("A v1.6 driver's controller creates or updates"),
+        "{page}"
+    );
+}
