@@ -320,6 +320,14 @@ impl Link {
         !self.facts.iter().any(|f| f.label == NOT_APPLICABLE)
     }
 
+    /// Marks the link as no part of the chain, `why` in kvchain's fixed words (borrowed).
+    pub(crate) fn not_applicable(&mut self, why: &'static str) {
+        (self.facts).push(Fact::new(
+            Text::const_new(NOT_APPLICABLE),
+            Text::const_new(why),
+        ));
+    }
+
     pub fn new(link: LinkKind) -> Self {
         Link {
             link,

@@ -176,3 +176,23 @@ fn what_a_restart_does_to_a_synced_secret_is_said_of_both_driver_versions() {
         "{page}"
     );
 }
+
+/// FACTS §2: the driver syncs a Kubernetes Secret only from `secretObjects`. Without them the
+/// Sync link has nothing to check, so it does not apply, as a node identity's Federation
+/// link: the fic-issuer-mismatch lab's payments chain, whose mount never happened, drew
+/// "✓ Sync" beside "… Mount".
+#[test]
+fn a_chain_without_secret_objects_draws_no_verified_sync_link() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab", "fic-issuer-mismatch", "-o", "text"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kvchain");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let strip = (text.lines())
+        .skip_while(|l| !l.contains("Deployment/payments"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(strip.contains("✗ Federation"), "{strip}");
+    assert!(strip.contains("– Sync") && !strip.contains("✓ Sync"), "{strip}");
+}

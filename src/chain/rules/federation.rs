@@ -53,8 +53,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     "service principal (nodePublishSecretRef): the provider signs in with its client secret, no federated credential takes part"
                 }
             };
-            link.facts
-                .push(Fact::new(crate::chain::model::NOT_APPLICABLE, why));
+            link.not_applicable(why);
             set(link, Status::Ok, "does not apply");
             return;
         }
