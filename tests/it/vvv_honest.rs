@@ -194,5 +194,8 @@ fn a_chain_without_secret_objects_draws_no_verified_sync_link() {
         .nth(1)
         .unwrap_or_else(|| panic!("{text}"));
     assert!(strip.contains("✗ Federation"), "{strip}");
-    assert!(strip.contains("– Sync") && !strip.contains("✓ Sync"), "{strip}");
+    assert!(
+        strip.contains("– Sync") && !strip.contains("✓ Sync"),
+        "{strip}"
+    );
 }
