@@ -199,3 +199,32 @@ fn a_chain_without_secret_objects_draws_no_verified_sync_link() {
         "{strip}"
     );
 }
+
+/// The vault read, its role assignments refused, the pod mounted: the mount proves the read,
+/// but not that the identity reads only. KVC504 (a role that may also write or delete) is
+/// known only from the assignments, so the Access link is not ok: unknown, saying which check
+/// was not made, and the chain not verified (README: a failed read's undone check counts).
+#[test]
+fn a_mounted_chain_whose_role_assignments_could_not_be_read_is_not_verified() {
+    let mut s = tk::healthy();
+    s.azure.role_assignments.items.clear();
+    s.azure.role_assignments.gaps.all =
+        Some("cannot list role assignments on the vault: 403 AuthorizationFailed".into());
+    let out = check_snapshot(&s, "json");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let access = (r["chains"][0]["links"].as_array().unwrap().iter())
+        .find(|l| l["link"] == "access")
+        .unwrap();
+    assert_eq!(access["status"], "unknown", "{access:#}");
+    let facts = access["facts"].to_string();
+    assert!(
+        facts.contains("not checked") && facts.contains("KVC504"),
+        "{access:#}"
+    );
+    assert!(
+        r["summary"]["unverified"].as_u64() >= Some(1),
+        "{:#}",
+        r["summary"]
+    );
+    assert_eq!(out.status.code(), Some(3), "{:#}", r["summary"]);
+}

@@ -116,6 +116,12 @@ pub(super) fn over_privilege(
     link.findings.push(f);
 }
 
+/// What a mount cannot tell when the vault's role assignments could not be read: it proves
+/// the identity reads the objects, not that it reads only (the link's "not checked").
+pub(super) fn unchecked() -> String {
+    "the mount proves the identity reads the objects; whether a role of it may also write or delete in the vault (KVC504) is known only from the vault's role assignments".to_string()
+}
+
 /// A role KVC502 names as the wrong grant (`wrong`) that may also write or delete — a custom
 /// role whose notDataActions take getSecret back from `secrets/*`, Certificates Officer for a
 /// secret — is one assignment with one fix (audit VVV-honest): a grant of the read beside it
