@@ -36,7 +36,7 @@ impl SecretCopy<'_> {
             Err(why) => why,
             Ok(cur) if cur == held => match mounted {
                 Some((file, f)) if f != cur => format!(
-                    "matches Secret {secret} (key {key}), but that Secret is stale: key {key} differs from file {file} this pod mounted (only rotation rewrites a synced Secret)"
+                    "matches Secret {secret} (key {key}), but that Secret is stale: key {key} differs from file {file} this pod mounted (a driver before v1.6 rewrites a synced Secret only at rotation, a v1.6 one at its next reconcile)"
                 ),
                 _ => format!("matches Secret {secret} (key {key})"),
             },

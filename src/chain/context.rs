@@ -349,6 +349,7 @@ impl<'a> Ctx<'a> {
             follows: None,
             chain: SharedText::new(),
             suppressed: None,
+            now_looks_right: false,
         }
     }
 

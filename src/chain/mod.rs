@@ -20,6 +20,7 @@ mod replicas;
 pub mod restart_plan;
 pub(crate) mod rules;
 mod standalone;
+pub mod synced_writes;
 pub mod testkit;
 
 pub use build::{diagnose, diagnose_detailed, explain};

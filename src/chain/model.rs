@@ -184,6 +184,12 @@ pub struct Finding {
     /// (reports mark it) but no longer decides the exit status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppressed>,
+    /// A failure event's finding over objects that look right now ("failed, now looks
+    /// right"): the last attempt failed and what kvchain reads no longer says why, so it is
+    /// no cause that blocks a new mount. Data, not wording: a later pass may reword the fix
+    /// (audit VVV-honest).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub now_looks_right: bool,
 }
 
 /// What makes findings of several chains one finding (ten replicas of a broken Deployment
@@ -300,7 +306,28 @@ pub fn shown(status: Status, findings: &[Finding]) -> Status {
     }
 }
 
+/// The fact label of a link that plays no part in the chain's auth mode (the Federation link
+/// of a node identity: no federated credential takes part), its value saying why. The link is
+/// [`Status::Ok`] for the engine (nothing is wrong), but no check was made: the strips draw it
+/// [`NOT_APPLICABLE_SYMBOL`], never ✓ (audit VVV-honest).
+pub const NOT_APPLICABLE: &str = "not applicable";
+/// How the strips draw a link that does not apply.
+pub const NOT_APPLICABLE_SYMBOL: &str = "–";
+
 impl Link {
+    /// Whether the link plays a part in this chain (see [`NOT_APPLICABLE`]).
+    pub fn applies(&self) -> bool {
+        !self.facts.iter().any(|f| f.label == NOT_APPLICABLE)
+    }
+
+    /// Marks the link as no part of the chain, `why` in kvchain's fixed words (borrowed).
+    pub(crate) fn not_applicable(&mut self, why: &'static str) {
+        (self.facts).push(Fact::new(
+            Text::const_new(NOT_APPLICABLE),
+            Text::const_new(why),
+        ));
+    }
+
     pub fn new(link: LinkKind) -> Self {
         Link {
             link,
@@ -484,6 +511,17 @@ impl Chain {
     /// findings break or warn it, as the exit status no longer counts them (audit NNN-out).
     pub fn shown_status(&self, kind: LinkKind) -> Status {
         shown(self.drawn_status(kind), &self.link(kind).findings)
+    }
+
+    /// The symbol the strips draw for the link: its shown status's, but
+    /// [`NOT_APPLICABLE_SYMBOL`] for an ok link that does not apply (no ✓ for a check never
+    /// made).
+    pub fn shown_symbol(&self, kind: LinkKind) -> &'static str {
+        let st = self.shown_status(kind);
+        match st == Status::Ok && !self.link(kind).applies() {
+            true => NOT_APPLICABLE_SYMBOL,
+            false => st.symbol(),
+        }
     }
 
     /// The chain's status as the outputs show it: its worst shown link, so a chain broken

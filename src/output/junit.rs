@@ -210,7 +210,7 @@ fn case(c: &Chain, fail_on: FailOn, gaps: &[Gap]) -> TestCase {
     let strip: Vec<String> = c
         .links
         .iter()
-        .map(|l| format!("{} {}", c.shown_status(l.link).symbol(), l.link.title()))
+        .map(|l| format!("{} {}", c.shown_symbol(l.link), l.link.title()))
         .collect();
     let mut out = format!("{}\n", strip.join("  "));
     // Why the unknown links are unknown, one line per reason: "unknown" never reads as "fine".

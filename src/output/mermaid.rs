@@ -86,7 +86,7 @@ pub fn render_with_gaps(
             let st = c.shown_status(l.link);
             let mut label = format!(
                 "{} {}<br/>{}",
-                st.symbol(),
+                c.shown_symbol(l.link),
                 l.link.title(),
                 escape_text(&shown(&l.summary))
             );

@@ -58,8 +58,8 @@ pub fn render(snapshot: &Snapshot, chains: &[Chain], cx: &Context) -> String {
         ("source".to_string(), json!(snapshot.source.kind.as_str())),
         ("label".to_string(), json!(shown(&snapshot.source.label))),
         ("chains".to_string(), json!(chains.len())),
-        // True whenever `check` exits 3 for what it could not read: chains may be missing, or
-        // one has no verdict (`undetermined` counts those).
+        // True whenever `check` exits 3 for what it could not read: chains may be missing, one
+        // has no verdict (`undetermined` counts those), or one is not verified.
         (
             "incomplete".to_string(),
             json!(crate::report::undetermined(snapshot, chains)),

@@ -100,7 +100,7 @@ pub fn render_with_gaps(
             s,
             r#"<text x="{cx}" y="{}" font-size="15" font-weight="bold" text-anchor="middle">{} {}</text>"#,
             TOP + 24,
-            st.symbol(),
+            c.shown_symbol(l.link),
             escape(l.link.title())
         );
         let _ = writeln!(

@@ -121,7 +121,7 @@ fn counts<C: Borrow<Chain>>(
     if !failed.is_empty() {
         for chain in chains {
             let links = &chain.borrow().links;
-            if links.iter().any(|l| unknown_for_failed_read(l, &failed)) {
+            if not_verified(links, &failed) {
                 // Its unknown links, as its strip shows them: one the failed read left
                 // unknown makes those after it unknown too ("Sync: mount unknown"). But not
                 // one unknown only for what was unread by choice (`--no-azure`): no read
@@ -153,10 +153,19 @@ fn counts<C: Borrow<Chain>>(
     c
 }
 
-/// The link is unknown for a read that failed: the rules record the gap's reason as its
-/// "unknown" fact.
-fn unknown_for_failed_read(l: &crate::chain::Link, failed: &[Gap]) -> bool {
-    failed.iter().any(|g| left_unverified(l, g))
+/// A link of the chain is unknown for a read that failed (the rules record the gap's reason
+/// as its "unknown" fact): the chain is not verified.
+fn not_verified(links: &[crate::chain::Link], failed: &[Gap]) -> bool {
+    (links.iter()).any(|l| failed.iter().any(|g| left_unverified(l, g)))
+}
+
+/// Some chain is not verified for a read that failed (not one left out by choice,
+/// `--no-azure`, nor what the source cannot hold): the headline's "N chains not verified".
+pub fn unverified<C: Borrow<Chain>>(snapshot: &Snapshot, chains: &[C]) -> bool {
+    let failed: Vec<Gap> = (snapshot.gaps().into_iter())
+        .filter(|g| !g.chosen)
+        .collect();
+    !failed.is_empty() && (chains.iter()).any(|c| not_verified(&c.borrow().links, &failed))
 }
 
 /// Whether gap `g` left a check of link `l` undone: the link is unknown for it, or holds only
@@ -185,13 +194,16 @@ pub fn has_errors(chains: &[Chain]) -> bool {
 }
 
 /// Exit status 3 unless something fails: pods, SecretProviderClasses, workloads or Ingresses unread somewhere
-/// (chains may be missing), or a pod waits for its mount with the events that would say why
-/// unread (its chain has no verdict).
+/// (chains may be missing), a pod waits for its mount with the events that would say why
+/// unread (its chain has no verdict), or a chain is not verified because a read failed (its
+/// Secrets, its pod statuses, the Azure side: "0 errors" with exit 0 would pass for "all
+/// healthy" where kvchain could not look, the founding complaint; audit VVV-honest).
 pub fn undetermined<C: Borrow<Chain>>(snapshot: &Snapshot, chains: &[C]) -> bool {
     snapshot.incomplete()
         || chains
             .iter()
             .any(|c| crate::chain::waits_unexplained(c.borrow()))
+        || unverified(snapshot, chains)
 }
 
 /// Exit status 1: an error finding on a chain or an SPC, or an input that could not be read

@@ -269,6 +269,8 @@ fn write_text_to(
             .or_default()
             .push(c);
     }
+    // Whether a strip drew a link that does not apply (`–`): the legend then says what it is.
+    let mut not_applicable = false;
     // Each finding printed, with the group it was printed under.
     let mut printed: HashMap<crate::chain::FindingKey, String> = HashMap::new();
     // A finding is printed once, on its first group, with what all its chains saw: the
@@ -310,6 +312,8 @@ fn write_text_to(
                 .max_by_key(|c| c.shown_worst())
                 .copied()
                 .unwrap_or(group[0]);
+            let na = crate::chain::model::NOT_APPLICABLE_SYMBOL;
+            not_applicable |= (rep.links.iter()).any(|l| rep.shown_symbol(l.link) == na);
             let strip: Vec<String> = rep
                 .links
                 .iter()
@@ -317,7 +321,10 @@ fn write_text_to(
                     // As the TUI strip draws it: a link the break kept from being tried is
                     // pending, so the one red box is the cause.
                     let st = rep.shown_status(l.link);
-                    p.status(st, &format!("{} {}", st.symbol(), l.link.title()))
+                    p.status(
+                        st,
+                        &format!("{} {}", rep.shown_symbol(l.link), l.link.title()),
+                    )
                 })
                 .collect();
             let _ = writeln!(out, "    {}", strip.join("  "));
@@ -379,11 +386,11 @@ fn write_text_to(
         }
     }
     write_spcs(out, &p, spcs);
-    let _ = writeln!(
-        out,
-        "\n{}",
-        p.dim("Links: ✓ ok  … pending  ⊘ suppressed  ? unknown (not observable here)  ! warning  ✗ broken")
-    );
+    let legend = "Links: ✓ ok  … pending  ⊘ suppressed  ? unknown (not observable here)  ! warning  ✗ broken";
+    let _ = match not_applicable {
+        true => writeln!(out, "\n{}", p.dim(&format!("{legend}  – does not apply"))),
+        false => writeln!(out, "\n{}", p.dim(legend)),
+    };
 }
 
 /// The "Not visible" section for `gaps`, without colour (`snapshot save` says it on stderr).

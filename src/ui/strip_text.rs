@@ -84,6 +84,19 @@ pub struct Shown {
     pub code: Option<Code>,
     /// Not tried because an earlier link is broken: that link is the cause.
     pub not_reached: Option<LinkKind>,
+    /// The link plays no part in the chain's auth mode ([`crate::chain::model::NOT_APPLICABLE`]):
+    /// drawn `–` and muted, never ✓.
+    pub applies: bool,
+}
+
+impl Shown {
+    /// The box's symbol: the status's, `–` for a link that does not apply.
+    pub fn symbol(&self) -> &'static str {
+        match self.applies {
+            true => self.status.symbol(),
+            false => crate::chain::model::NOT_APPLICABLE_SYMBOL,
+        }
+    }
 }
 
 /// The link to show first: the cause of a break, else the first link of the worst status.
@@ -111,6 +124,7 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
             text: "not reached".into(),
             code: None,
             not_reached: Some(c.link),
+            applies: true,
         };
     }
     // As the check outputs show it: a break or warning only suppressed findings give
@@ -125,6 +139,7 @@ pub fn shown(chain: &Chain, kind: LinkKind) -> Shown {
         // ok pod shows no code; an open finding's before a suppressed one's.
         code: crate::output::drawn_finding(&link.findings).map(|f| f.code),
         not_reached: None,
+        applies: status != Status::Ok || link.applies(),
     }
 }
 
@@ -138,7 +153,7 @@ fn width(s: &str) -> usize {
 /// row and the detail); else a form over both lines, broken between words or after a hyphen.
 /// Only a name too long for both lines leaves the symbol and the code.
 pub fn body(s: &Shown, w: usize) -> [String; 2] {
-    let sym = s.status.symbol();
+    let sym = s.symbol();
     let code = s.code.map(|c| c.to_string()).unwrap_or_default();
     let beside = w.saturating_sub(width(sym) + 1);
     for forms in [short_forms(&s.text), narrow_forms(&s.text)] {
@@ -185,6 +200,7 @@ mod tests {
             text: text.into(),
             code,
             not_reached: None,
+            applies: true,
         }
     }
 

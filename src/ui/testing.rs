@@ -291,6 +291,7 @@ pub fn break_link(chain: &mut Chain, link: LinkKind) {
         follows: None,
         chain: id,
         suppressed: None,
+        now_looks_right: false,
     }];
     if severity.status() == Status::Broken {
         for later in &mut chain.links[link.index() + 1..] {

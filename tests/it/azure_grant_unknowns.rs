@@ -51,10 +51,23 @@ async fn an_access_policy_for_another_object_that_may_be_a_group_makes_the_read_
     let out = shown(&c, ACCESS);
     assert_eq!(c.link(ACCESS).status, Status::Unknown, "{out}");
     assert!(!no_grant_finding(&c), "{out}");
+    // An access policy names an objectId only: it may be a group the identity is a member
+    // of, or a user or an application's service principal, which grant the identity nothing.
+    // The reason may not call it a group when it may as well be one of those (audit
+    // VVV-honest).
     assert!(
-        out.contains(&format!("to object {GROUP_OID}, which may be a group")),
+        out.contains(&format!(
+            "to object {GROUP_OID}, which kvchain cannot resolve"
+        )),
         "{out}"
     );
+    for kind in ["a group", "a user", "a service principal"] {
+        assert!(
+            out.contains(kind),
+            "names {kind} among what it may be: {out}"
+        );
+    }
+    assert!(!out.contains("which may be a group;"), "{out}");
 }
 
 #[tokio::test]

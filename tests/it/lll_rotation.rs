@@ -261,6 +261,12 @@ fn rotation_off_a_sub_path_of_the_synced_secret_is_not_sent_to_a_restart() {
             && why.contains("a restart alone does not rewrite an existing synced Secret"),
         "{why}"
     );
+    // Said of drivers before v1.6, with what v1.6.0's controller does (audit VVV-honest).
+    assert!(
+        why.contains("on a driver before v1.6 a restart alone")
+            && why.contains("a v1.6 driver rewrites it"),
+        "{why}"
+    );
     assert!(!why.contains("restart needed (R restarts"), "{why}");
 }
 
@@ -407,6 +413,13 @@ fn a_restart_with_rotation_off_names_the_way_that_refreshes_the_synced_secret() 
     });
     let why = never_why(&tl, "env DB_PASSWORD fresh");
     assert!(why.contains("only rotation does, and it is off"), "{why}");
+    // True of drivers before v1.6 only: v1.6.0's controller updates an existing Secret from
+    // the new mount at its next reconcile (createOrUpdateK8sSecret; audit VVV-honest).
+    assert!(
+        why.contains("a driver before v1.6 never rewrites")
+            && why.contains("a v1.6 driver rewrites it"),
+        "{why}"
+    );
     assert!(
         why.contains("kubectl delete secret api-db -n demo") && why.contains("then restart"),
         "the way that works: {why}"

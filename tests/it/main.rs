@@ -390,3 +390,4 @@ mod uuu_real;
 mod uuu_real2;
 mod uuu_time;
 mod uuu_time2;
+mod vvv_honest;

@@ -81,7 +81,7 @@ fn strip_boxes(app: &mut App) -> Vec<[String; 2]> {
 }
 
 fn is_mark_or_code(w: &str) -> bool {
-    ["✓", "✗", "…", "?", "!", "—"].contains(&w)
+    ["✓", "✗", "…", "?", "!", "—", "–"].contains(&w)
         || (w.len() == 6 && w.starts_with("KVC") && w[3..].chars().all(|c| c.is_ascii_digit()))
 }
 

@@ -52,7 +52,9 @@ fn a_custom_role_with_a_secrets_wildcard_reads_and_is_over_privileged() {
 /// NotDataActions are subtracted from DataActions (Microsoft Learn, "Understand Azure role
 /// definitions"): `secrets/*` less `secrets/getSecret/action` reads no value, Key Vault answers
 /// 403 and the mount fails. KVC502 (a grant that does not fit) names the custom role, and its
-/// fix grants Secrets User.
+/// fix grants Secrets User. The role still sets and deletes secrets: one assignment both
+/// refused and too broad is one finding with one fix, which replaces it — granted beside it,
+/// the writes stayed and KVC504 said so only once that fix was pasted (audit VVV-honest).
 #[test]
 fn a_custom_role_whose_not_data_actions_take_get_back_is_refused() {
     let r = world("uuu-az-custom-not-get.yaml");
@@ -61,6 +63,10 @@ fn a_custom_role_whose_not_data_actions_take_get_back_is_refused() {
     let f = findings(&r, "KVC502")[0];
     let message = f["message"].as_str().unwrap();
     assert!(message.contains("kv-uuu secret writer"), "{message}");
+    assert!(
+        message.contains("may also write or delete in the vault"),
+        "{message}"
+    );
     let evidence = f["evidence"].to_string();
     assert!(
         evidence.contains("notDataActions") && evidence.contains("getSecret/action"),
@@ -73,7 +79,7 @@ fn a_custom_role_whose_not_data_actions_take_get_back_is_refused() {
     assert_eq!(
         fix(f),
         format!(
-            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID}"
+            "az role assignment create --assignee-object-id {PID} --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {VAULT_ID} && az role assignment delete --assignee {PID} --role \"kv-uuu secret writer\" --scope {VAULT_ID}"
         )
     );
 }

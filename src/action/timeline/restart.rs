@@ -408,8 +408,8 @@ impl RestartWatch {
                 // Settled when the container starts: env is a start-time snapshot (FACTS
                 // §4). It took the Secret as it was then: stale when the Secret changed
                 // since, or when the Secret itself was behind the file this pod mounted (a
-                // restart never rewrites an existing synced Secret, only rotation does:
-                // FACTS §11).
+                // driver before v1.6 never rewrites an existing synced Secret at a restart,
+                // only rotation does, FACTS §11; v1.6 may do so after the container read it).
                 let state = match (running, start) {
                     (Some(_), Some(t)) if sec.updated_at.is_some_and(|u| u > t) => {
                         StepState::Never(

@@ -24,7 +24,7 @@ pub(crate) use held::held_on_vault;
 use history_list::{history_unlisted, history_unlisted_rbac};
 use on_client_id::{on_client_id, policy_on_client_id};
 use one_fix::{FAILS, one_per_fix};
-use over_privilege::over_privilege;
+use over_privilege::{over_privilege, unchecked};
 pub(crate) use scope::under;
 use scope::{above, covers, maybe_above, not_above, touches};
 use undetermined::undetermined;
@@ -156,10 +156,11 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let assignments_known = match vault_gap(&cx.azure().role_assignments.gaps, &vault_name) {
         Some(reason) => {
             if vault.rbac {
-                if cx.mounted() {
-                    set(link, Status::Ok, "proven by mount");
-                } else {
-                    unknown(link, "roles unknown", reason);
+                // Mounted, the read is proven, but a role that also writes (KVC504) shows only
+                // in the assignments: unknown, not ok (audit VVV-honest).
+                match cx.mounted() {
+                    true => super::unknown_check(link, "roles unknown", unchecked(), reason),
+                    false => unknown(link, "roles unknown", reason),
                 }
                 return;
             }
@@ -354,12 +355,15 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         }
         wrong.extend(wrong_type.iter().map(|r| **r));
         if !wrong_type.is_empty() || wrong_policy {
+            let named: Vec<&RoleAssignmentObs> = wrong_type.iter().map(|r| **r).collect();
+            let replaced = over_privilege::replace_writers(cx, vault, &assignments, &named);
             let held = if vault.rbac {
-                wrong_type
-                    .iter()
-                    .map(|r| r.role_name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                let roles: Vec<&str> = named.iter().map(|r| r.role_name.as_str()).collect();
+                let also = [
+                    "",
+                    " (which may also write or delete in the vault: the fix replaces it)",
+                ];
+                format!("{}{}", roles.join(", "), also[replaced.is_some() as usize])
             } else {
                 "an access policy without get on this object type".to_string()
             };
@@ -375,7 +379,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     .map(|r| granted_actions(r))
                     .collect(),
                 confirm,
-                fix,
+                replaced.unwrap_or(fix),
             ));
         } else if assignments_known || !vault.rbac {
             // codes.yaml KVC501: a role "assigned to the clientId instead of the principal

@@ -39,7 +39,22 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             return;
         }
         _ => {
-            set(link, Status::Ok, "not used");
+            // Node identity, pod identity, a service principal's secret: the provider gets
+            // its token without a federated credential (FACTS §5), so this link is no part of
+            // the chain. Not "ok": nothing was checked (audit VVV-honest).
+            let why = match cx.mode {
+                AuthMode::VmIdentity { .. } => {
+                    "node identity (useVMManagedIdentity): the provider takes the token of an identity on the node, no federated credential takes part"
+                }
+                AuthMode::PodIdentity => {
+                    "pod identity (usePodIdentity): the NMI answers for the pod's identity, no federated credential takes part"
+                }
+                _ => {
+                    "service principal (nodePublishSecretRef): the provider signs in with its client secret, no federated credential takes part"
+                }
+            };
+            link.not_applicable(why);
+            set(link, Status::Ok, "does not apply");
             return;
         }
     }

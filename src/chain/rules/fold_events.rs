@@ -347,6 +347,7 @@ fn contradicted(f: &mut Finding, link: LinkKind, read: Option<&str>) {
     )
     .into();
     f.fix = format!("{WAIT_FOR_NEXT}; if it fails again: {}", f.confirm).into();
+    f.now_looks_right = true;
 }
 
 /// How the fix of a [`contradicted`] finding starts: nothing kvchain reads is wrong now.
@@ -354,9 +355,10 @@ const WAIT_FOR_NEXT: &str = "# nothing to change in what kvchain reads: wait for
 
 /// Whether `f` is a failure event's finding over objects that look right now ([`contradicted`]):
 /// the last attempt failed, and what kvchain reads no longer says why (audit RRR-faults: it is
-/// no cause that fails every new mount, [`super::mount_blocker`]).
+/// no cause that fails every new mount, [`super::mount_blocker`]). Decided on the flag
+/// [`contradicted`] sets, not on the fix's words, which a later pass may reword.
 pub(crate) fn is_contradicted(f: &Finding) -> bool {
-    f.fix.starts_with(WAIT_FOR_NEXT)
+    f.now_looks_right
 }
 
 /// The Sync link's failure whose cause the SPC's `secretObjects` no longer hold ([`sync::settled`]):
@@ -503,4 +505,46 @@ fn same_failure(rule: Code, event: Code) -> bool {
         _ => 0,
     };
     rule == event || (family(rule) != 0 && family(rule) == family(event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::model::{Finding, Severity};
+
+    fn failed(code: Code, fix: &str) -> Finding {
+        Finding {
+            code,
+            severity: Severity::Error,
+            link: code.link(),
+            namespace: "shop".into(),
+            resource: "ManagedIdentity/id".into(),
+            message: "no role".into(),
+            evidence: Vec::new(),
+            confirm: "az role assignment list".into(),
+            fix: fix.into(),
+            follows: None,
+            chain: "".into(),
+            suppressed: None,
+            now_looks_right: false,
+        }
+    }
+
+    /// Whether an event's failure is contradicted by objects that look right now is a fact of
+    /// the finding, not of how its fix is worded (audit VVV-honest): a later pass rewording
+    /// the fix (a prefix naming a cause to fix first) keeps the verdict, and a fix that merely
+    /// starts with the same words does not make one.
+    #[test]
+    fn a_reworded_fix_does_not_change_whether_the_failure_is_contradicted() {
+        let mut f = failed(Code::KVC501, "az role assignment create …");
+        contradicted(&mut f, LinkKind::Access, None);
+        assert!(is_contradicted(&f), "{f:?}");
+        f.fix = format!("# fix KVC301 (Identity) first; then: {}", f.fix).into();
+        assert!(is_contradicted(&f), "reworded: {f:?}");
+        let plain = failed(
+            Code::KVC501,
+            &format!("{WAIT_FOR_NEXT}; then grant the role"),
+        );
+        assert!(!is_contradicted(&plain), "{plain:?}");
+    }
 }

@@ -333,7 +333,7 @@ pub(crate) fn statics(cx: &Ctx) -> ThinVec<Finding> {
         link.findings.push(cx.remedied(
             Code::KVC702,
             remedy::CSIDRIVER.to_string(),
-            "secret rotation is disabled in the Secrets Store CSI driver: mounted files keep the version fetched at pod start, and synced Secrets the one they were created with (a pod restart does not rewrite them)".to_string(),
+            "secret rotation is disabled in the Secrets Store CSI driver: mounted files keep the version fetched at pod start, and synced Secrets the one they were created with (a pod restart does not rewrite them on a driver before v1.6; a v1.6 driver rewrites them from the new pod's mount)".to_string(),
             vec!["--enable-secret-rotation=false".to_string()],
         ));
     }

@@ -157,12 +157,12 @@ fn rows(
 ) -> Vec<(Line<'static>, Flow)> {
     let mut out = Vec::new();
     let shown = crate::ui::strip_text::shown(chain, link.link);
-    let st = t.status(shown.status);
+    let (st, word) = match shown.applies {
+        true => (t.status(shown.status), shown.status.as_str()),
+        false => (t.muted(), crate::chain::model::NOT_APPLICABLE),
+    };
     let mut head = vec![
-        Span::styled(
-            format!("{} {}", shown.status.symbol(), shown.status.as_str()),
-            st,
-        ),
+        Span::styled(format!("{} {word}", shown.symbol()), st),
         Span::raw(" · "),
         Span::styled(link.summary.clone(), st),
     ];

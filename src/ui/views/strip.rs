@@ -51,7 +51,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let (style, body) = match chain {
             Some(c) => {
                 let shown = strip_text::shown(c, *kind);
-                let st = t.status(shown.status);
+                let st = match shown.applies {
+                    true => t.status(shown.status),
+                    false => t.muted(),
+                };
                 let [first, second] = strip_text::body(&shown, inner);
                 let second_style = if shown.code.is_some() { t.muted() } else { st };
                 (

@@ -4,12 +4,13 @@
 use jiff::Timestamp;
 
 use super::super::steps::{StepState, short_duration};
+use crate::chain::synced_writes::{BEFORE_V16, V16_REWRITES};
 use crate::snapshot::{PodObs, Snapshot};
 
 /// The env step's state when the synced Secret's `key`, as a container that `started` took
 /// it, differs from the file `pod` mounted for it: stale, settled at the start (FACTS §4),
-/// whatever rotation does next. The driver does not rewrite an existing Secret at mount
-/// (FACTS §11): with rotation on its next poll does, and then a second restart reads the
+/// whatever rotation does next. A driver before v1.6 does not rewrite an existing Secret at
+/// mount (FACTS §11), a v1.6 one only at its next reconcile: with rotation on its next poll does, and then a second restart reads the
 /// new value (audit VV3: it was left waiting with no reason). None when they agree or the
 /// source cannot see the pod's files.
 pub(super) fn stale_secret(
@@ -42,18 +43,18 @@ pub(super) fn stale_secret(
                     format!(", due by about {}", crate::glance::clock(t))
                 });
             format!(
-                "{stale}; a restart never rewrites an existing synced Secret, only rotation does: restart again once rotation's next poll (every {}{due}) has updated the Secret",
+                "{stale}; {BEFORE_V16}, only rotation does ({V16_REWRITES}): restart again once rotation's next poll (every {}{due}) has updated the Secret",
                 short_duration(poll)
             )
         }
         // Without rotation the driver makes the Secret again only when it is missing (FACTS
         // §4: delete the synced Secret, then restart).
         (Some(false), _) => format!(
-            "{stale}; a restart never rewrites an existing synced Secret — only rotation does, and it is off (the driver's and provider's issue trackers): `kubectl delete secret {secret} -n {}`, then restart again, so that a new mount makes it again from the files (KVC805's fix on the Sync link)",
+            "{stale}; {BEFORE_V16} — only rotation does, and it is off (the driver's and provider's issue trackers; {V16_REWRITES}): `kubectl delete secret {secret} -n {}`, then restart again, so that a new mount makes it again from the files (KVC805's fix on the Sync link)",
             pod.namespace
         ),
         _ => format!(
-            "{stale}; a restart never rewrites an existing synced Secret — only rotation does, if it is on (the driver's and provider's issue trackers)"
+            "{stale}; {BEFORE_V16} — only rotation does, if it is on (the driver's and provider's issue trackers; {V16_REWRITES})"
         ),
     }))
 }

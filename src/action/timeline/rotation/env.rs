@@ -142,7 +142,7 @@ impl RotationWatch {
                             env_state(&pods, wanted, changed, self.started_at)
                         }
                         StepState::Never(why) => StepState::Never(format!(
-                            "the synced Secret never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
+                            "the synced Secret never gets the new value ({why}); on a driver before v1.6 a restart alone does not rewrite an existing synced Secret (a v1.6 driver rewrites it from the new pod's mount)"
                         )),
                         _ => StepState::Waiting,
                     }
@@ -290,7 +290,7 @@ pub(super) fn restamp_env_state(
     // not do (FACTS §10); a new value would (audit EEE4).
     let next = match blocked {
         Some(why) => format!(
-            "a new value would not reach it either: the synced Secret never gets one ({why}), so Reloader would see no change, and a restart alone does not rewrite an existing synced Secret"
+            "a new value would not reach it either: the synced Secret never gets one ({why}), so Reloader would see no change, and on a driver before v1.6 a restart alone does not rewrite an existing synced Secret (a v1.6 driver rewrites it from the new pod's mount)"
         ),
         None if pods.iter().all(|r| r.reloaded) => {
             "a new value would be rolled out by Reloader (M writes one)".to_string()

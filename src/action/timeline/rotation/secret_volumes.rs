@@ -86,7 +86,7 @@ impl RotationWatch {
                                         self.reloader_wait(s, pod, secret, true, &key, copy)
                                     }
                                     StepState::Never(why) => StepState::Never(format!(
-                                        "the synced Secret {secret} never gets the new value ({why}); a restart alone does not rewrite an existing synced Secret"
+                                        "the synced Secret {secret} never gets the new value ({why}); on a driver before v1.6 a restart alone does not rewrite an existing synced Secret (a v1.6 driver rewrites it from the new pod's mount)"
                                     )),
                                     _ => StepState::Waiting,
                                 }

@@ -31,17 +31,10 @@ pub(super) fn over_privilege(
             .iter()
             .filter(|r| !told.iter().any(|t| std::ptr::eq(*t, **r)))
         {
-            if WRITES.iter().any(|w| grants(r, w)) {
+            if writes(r) {
                 evidence.push(granted_actions(r));
-                let own = (r.scope.trim_end_matches('/'))
-                    .eq_ignore_ascii_case(vault.resource_id.trim_end_matches('/'));
-                if !own && above(&r.scope, vault) && !wider.contains(&r.scope.as_str()) {
-                    wider.push(&r.scope);
-                }
-                deletes.push(format!(
-                    "az role assignment delete --assignee {} --role \"{}\" --scope {}",
-                    r.principal_id, r.role_name, r.scope
-                ));
+                widen(&mut wider, vault, r);
+                deletes.push(delete(r));
             }
         }
     } else {
@@ -65,21 +58,7 @@ pub(super) fn over_privilege(
     if evidence.is_empty() {
         return;
     }
-    // The other vaults the snapshot lists under those scopes, by name (audit UUU-azure: the
-    // note said "other vaults" without naming one). Looked up only for a role assigned above
-    // the vault, among the vaults read (a few per subscription), never the pods.
-    let others: Vec<&str> = match wider.is_empty() {
-        true => Vec::new(),
-        false => (cx.azure().vaults.items.iter())
-            .filter(|v| !v.name.eq_ignore_ascii_case(&vault.name) && !v.resource_id.is_empty())
-            .filter(|v| wider.iter().any(|s| above(s, v)))
-            .map(|v| v.name.as_str())
-            .collect(),
-    };
-    let named = match others.as_slice() {
-        [] => String::new(),
-        names => format!(" (Key Vault {})", names.join(", ")),
-    };
+    let named = others_named(cx, vault, &wider);
     let wide = match wider.as_slice() {
         [] => String::new(),
         scopes => format!(
@@ -132,50 +111,136 @@ pub(super) fn over_privilege(
         return;
     }
     if !deletes.is_empty() {
-        // Grant only the reads the assignments left after the deletes do not give: never a
-        // role the identity already holds.
-        let broad = |r: &RoleAssignmentObs| WRITES.iter().any(|w| grants(r, w));
-        let kept: Vec<&&RoleAssignmentObs> = assignments.iter().filter(|r| !broad(r)).collect();
-        let objects: Vec<(ObjectType, &str)> = cx
-            .params
-            .as_deref()
-            .map(|p| {
-                p.objects
-                    .iter()
-                    .filter_map(|o| Some((o.object_type?, o.object_name.as_str())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let read = |t: ObjectType, name: &str| {
-            kept.iter()
-                .any(|r| grants(r, needed_action(t)) && covers(&r.scope, vault, t, name))
-        };
-        let mut roles: Vec<&str> = if objects.is_empty() {
-            remedy::roles_needed(cx, None)
-        } else {
-            objects
-                .into_iter()
-                .filter(|(t, name)| !read(*t, name))
-                .map(|(t, _)| remedy::role_for(t))
-                .collect()
-        };
-        remedy::fewest_roles(&mut roles);
-        let grant = remedy::grant_roles(cx, &roles);
-        let note = match wider.as_slice() {
-            [] => String::new(),
-            scopes => format!(
-                "  # {} covers every vault under it: first grant the identity's reads on its other vaults there{named}",
-                scopes.join(", ")
-            ),
-        };
-        f.fix = if grant.is_empty() {
-            format!("{}{note}", deletes.join(" && "))
-        } else {
-            format!("{grant} && {}{note}", deletes.join(" && "))
-        }
-        .into();
+        f.fix = grant_then_delete(cx, vault, assignments, &deletes, &wider, &named).into();
     }
     link.findings.push(f);
+}
+
+/// What a mount cannot tell when the vault's role assignments could not be read: it proves
+/// the identity reads the objects, not that it reads only (the link's "not checked").
+pub(super) fn unchecked() -> String {
+    "the mount proves the identity reads the objects; whether a role of it may also write or delete in the vault (KVC504) is known only from the vault's role assignments".to_string()
+}
+
+/// A role KVC502 names as the wrong grant (`wrong`) that may also write or delete — a custom
+/// role whose notDataActions take getSecret back from `secrets/*`, Certificates Officer for a
+/// secret — is one assignment with one fix (audit VVV-honest): a grant of the read beside it
+/// would leave the writes, and KVC504 would say so only once that fix was pasted. KVC502's fix
+/// grants the reads the identity's other roles do not give, then deletes each such writer.
+/// `None` when no wrong role writes (Key Vault Reader for a secret: nothing to take back).
+pub(super) fn replace_writers(
+    cx: &Ctx,
+    vault: &VaultObs,
+    assignments: &[&RoleAssignmentObs],
+    wrong: &[&RoleAssignmentObs],
+) -> Option<String> {
+    let writers: Vec<&RoleAssignmentObs> = (wrong.iter().copied()).filter(|r| writes(r)).collect();
+    if !vault.rbac || writers.is_empty() {
+        return None;
+    }
+    let mut wider = Vec::new();
+    (writers.iter()).for_each(|r| widen(&mut wider, vault, r));
+    let deletes: Vec<String> = writers.iter().map(|r| delete(r)).collect();
+    let named = others_named(cx, vault, &wider);
+    Some(grant_then_delete(
+        cx,
+        vault,
+        assignments,
+        &deletes,
+        &wider,
+        &named,
+    ))
+}
+
+/// The role may write or delete in the vault.
+fn writes(r: &RoleAssignmentObs) -> bool {
+    WRITES.iter().any(|w| grants(r, w))
+}
+
+fn delete(r: &RoleAssignmentObs) -> String {
+    format!(
+        "az role assignment delete --assignee {} --role \"{}\" --scope {}",
+        r.principal_id, r.role_name, r.scope
+    )
+}
+
+/// Notes `r`'s scope when it lies above the vault (its resource group, subscription, a
+/// management group): RBAC inherits it to every vault there (FACTS §8), so deleting it takes
+/// it from each of them.
+fn widen<'a>(wider: &mut Vec<&'a str>, vault: &VaultObs, r: &'a RoleAssignmentObs) {
+    let own = (r.scope.trim_end_matches('/'))
+        .eq_ignore_ascii_case(vault.resource_id.trim_end_matches('/'));
+    if !own && above(&r.scope, vault) && !wider.contains(&r.scope.as_str()) {
+        wider.push(&r.scope);
+    }
+}
+
+/// The other vaults the snapshot lists under those scopes, by name (audit UUU-azure: the
+/// note said "other vaults" without naming one). Looked up only for a role assigned above
+/// the vault, among the vaults read (a few per subscription), never the pods.
+fn others_named(cx: &Ctx, vault: &VaultObs, wider: &[&str]) -> String {
+    if wider.is_empty() {
+        return String::new();
+    }
+    let others: Vec<&str> = (cx.azure().vaults.items.iter())
+        .filter(|v| !v.name.eq_ignore_ascii_case(&vault.name) && !v.resource_id.is_empty())
+        .filter(|v| wider.iter().any(|s| above(s, v)))
+        .map(|v| v.name.as_str())
+        .collect();
+    match others.as_slice() {
+        [] => String::new(),
+        names => format!(" (Key Vault {})", names.join(", ")),
+    }
+}
+
+/// Grant only the reads the assignments left after the deletes do not give (never a role the
+/// identity already holds), then the deletes.
+fn grant_then_delete(
+    cx: &Ctx,
+    vault: &VaultObs,
+    assignments: &[&RoleAssignmentObs],
+    deletes: &[String],
+    wider: &[&str],
+    named: &str,
+) -> String {
+    let kept: Vec<&&RoleAssignmentObs> = assignments.iter().filter(|r| !writes(r)).collect();
+    let objects: Vec<(ObjectType, &str)> = cx
+        .params
+        .as_deref()
+        .map(|p| {
+            p.objects
+                .iter()
+                .filter_map(|o| Some((o.object_type?, o.object_name.as_str())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let read = |t: ObjectType, name: &str| {
+        kept.iter()
+            .any(|r| grants(r, needed_action(t)) && covers(&r.scope, vault, t, name))
+    };
+    let mut roles: Vec<&str> = if objects.is_empty() {
+        remedy::roles_needed(cx, None)
+    } else {
+        objects
+            .into_iter()
+            .filter(|(t, name)| !read(*t, name))
+            .map(|(t, _)| remedy::role_for(t))
+            .collect()
+    };
+    remedy::fewest_roles(&mut roles);
+    let grant = remedy::grant_roles(cx, &roles);
+    let note = match wider {
+        [] => String::new(),
+        scopes => format!(
+            "  # {} covers every vault under it: first grant the identity's reads on its other vaults there{named}",
+            scopes.join(", ")
+        ),
+    };
+    if grant.is_empty() {
+        format!("{}{note}", deletes.join(" && "))
+    } else {
+        format!("{grant} && {}{note}", deletes.join(" && "))
+    }
 }
 
 /// `--<type>-permissions get` for `set-policy`, with `list` when the SecretProviderClass reads

@@ -1,6 +1,7 @@
 //! Grants kvchain can see but not judge: a role assignment whose definition could not be read,
-//! a role or an access policy held by a principal that may be a group the identity is a member
-//! of. Group membership is not read (FACTS §8: RBAC and policies also apply through groups), so
+//! a role held by a group the identity may be a member of, an access policy naming an object
+//! kvchain cannot resolve (a group, or a user or a service principal that grants the identity
+//! nothing: a policy names an objectId only). Group membership is not read (FACTS §8: RBAC and policies also apply through groups), so
 //! such a grant makes the read unknown, never absent (and never a grant fix for a role the
 //! identity may already hold). Likewise a role at a management group the snapshot does not
 //! place above the vault: RBAC inherits from it to the subscriptions under it, and the
@@ -59,8 +60,11 @@ pub(super) fn undetermined(
         ));
     }
     // An access policy names an objectId only: any other than the principal may be a group,
-    // unless it is a managed identity kvchain sees, by its principalId or clientId (no group),
-    // or a principal the directory no longer holds (no member has it: audit UUU-azure).
+    // a user or a service principal (the directory is not read), unless it is a managed
+    // identity kvchain sees, by its principalId or clientId (no group), or a principal the
+    // directory no longer holds (no member has it: audit UUU-azure). Only as a group can it
+    // grant the principal anything, so the read is unknown, not refused; the reason names
+    // all three (audit VVV-honest).
     let policy = vault.access_policies.iter().find(|a| {
         !a.object_id.eq_ignore_ascii_case(principal)
             && !cx.ix.is_identity(&a.object_id)
@@ -68,7 +72,7 @@ pub(super) fn undetermined(
             && policy_allows(a.permissions(t))
     })?;
     Some(format!(
-        "an access policy on Key Vault {} grants get on {} to object {}, which may be a group; group membership is not readable, so whether principal {principal} is a member is unknown",
+        "an access policy on Key Vault {} grants get on {} to object {}, which kvchain cannot resolve (the directory is not read): a group, which grants its members, or a user or a service principal other than a managed identity kvchain sees, which grants principal {principal} nothing; group membership is not readable either, so whether principal {principal} may read through it is unknown",
         vault.name,
         t.collection(),
         policy.object_id

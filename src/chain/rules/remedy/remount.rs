@@ -48,8 +48,9 @@ fn synced_names(spc: &crate::snapshot::SpcObs) -> Vec<&str> {
 }
 
 /// Delete the pod so that its new mount fetches the latest versions. The SPC's synced Secrets
-/// go first: the driver never rewrites an existing Secret at mount, only rotation does, and it
-/// creates a missing one from the new mount (FACTS §4, §11). `--ignore-not-found`, so the fix
+/// go first: a driver before v1.6 never rewrites an existing Secret at mount, only rotation
+/// does (v1.6 at its next reconcile), and every version creates a missing one from the new
+/// mount (FACTS §2, §4, §11). `--ignore-not-found`, so the fix
 /// of each replica pastes after another's. A pod nothing owns is recreated, not deleted
 /// ([`pod_step`]).
 ///
@@ -73,8 +74,9 @@ pub(crate) fn remount(cx: &Ctx) -> String {
         return format!("{pod}  # its new mount fetches the latest versions{recreated}");
     }
     format!(
-        "kubectl delete secret {} -n {ns} --ignore-not-found && {pod}  # the new mount fetches the latest versions and the driver creates the Secret again from it (it never rewrites an existing one at mount){recreated}",
+        "kubectl delete secret {} -n {ns} --ignore-not-found && {pod}  # the new mount fetches the latest versions and the driver creates the Secret again from it ({}){recreated}",
         secrets.join(" "),
+        crate::chain::synced_writes::AT_MOUNT,
     )
 }
 
@@ -184,7 +186,8 @@ fn restart_all(cx: &Ctx, own: bool) -> Option<String> {
         "every pod that read the old Secret through env restarts"
     };
     let why = format!(
-        "# {who}: the new mounts fetch the latest versions, the driver creates the Secret again from them (it never rewrites an existing one at mount), and env is read at container start"
+        "# {who}: the new mounts fetch the latest versions, the driver creates the Secret again from them ({}), and env is read at container start",
+        crate::chain::synced_writes::AT_MOUNT
     );
     let mut parts = vec![delete.as_str(), why.as_str()];
     parts.extend(restarts.iter().map(String::as_str));

@@ -68,7 +68,7 @@ pub(super) fn rotation_since(cx: &Ctx, written: Option<jiff::Timestamp>) -> Rota
 /// Why the Secret lacks keys `secretObjects` now make, by rotation's stance.
 pub(super) fn lacking_why(rotation: &Rotation) -> String {
     match rotation {
-        Rotation::NotOn => "it was written before they were added, and the driver does not rewrite an existing Secret at mount; only rotation updates it".to_string(),
+        Rotation::NotOn => "it was written before they were added, and a driver before v1.6 does not rewrite an existing Secret at mount, only rotation updates it (a v1.6 driver rewrites it at its next reconcile, within 5 minutes of a mount)".to_string(),
         Rotation::Due { ago, poll } => format!(
             "it was written before they were added, and rotation is on (poll interval {poll}s): the Secret or the pod's SPCPS was last written {ago}s ago, so its next poll should write them"
         ),

@@ -52,6 +52,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> u64 {
         return 0;
     };
     if spc.secret_objects.is_empty() {
+        // No secretObjects, no synced Secret (FACTS §2): nothing to check (audit VVV-honest).
+        link.not_applicable("no secretObjects: the driver syncs no Secret from this SPC");
         set(link, Status::Ok, "no sync");
         return 0;
     }

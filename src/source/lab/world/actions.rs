@@ -167,10 +167,11 @@ impl World {
             let verdict = match (held, current) {
                 (Some(h), Some(c)) if *h == c => match self.mounted_for_key(p, ns, r.secret, r.key)
                 {
-                    // The Secret itself is behind what this pod mounted: a restart does not
-                    // rewrite an existing synced Secret, only rotation does (FACTS §11).
+                    // The Secret itself is behind what this pod mounted: the lab's driver, as
+                    // drivers before v1.6, rewrites an existing synced Secret only at rotation
+                    // (FACTS §11); the verdict says both, as kvchain reads no version.
                     Some((file, f)) if f != c => format!(
-                        "matches Secret {}, but that Secret is stale: key {} differs from file {file} this pod mounted (only rotation rewrites a synced Secret)",
+                        "matches Secret {}, but that Secret is stale: key {} differs from file {file} this pod mounted (a driver before v1.6 rewrites a synced Secret only at rotation, a v1.6 one at its next reconcile)",
                         r.secret, r.key
                     ),
                     _ => "matches Secret ".to_string() + r.secret,
