@@ -22,6 +22,108 @@ fn check(paths: &[&Path]) -> (i32, Value) {
     super::real_kit::check(paths, CANARY)
 }
 
+fn unread_of<'a>(unread: &'a [String], what: &str) -> &'a str {
+    unread
+        .iter()
+        .find(|u| u.contains(&format!("{what} (")))
+        .unwrap_or_else(|| panic!("{what} not listed as unread: {unread:#?}"))
+}
+
+/// Go's decoder (encoding/json's literalStore, as sigs.k8s.io/json keeps it) prints a number's
+/// JSON text where it wanted an integer and ParseInt failed on it: `json: cannot unmarshal number
+/// 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32`; an integer out of the
+/// field's range alike (`number 3000000000`); kubectl sends go-yaml's float64 through
+/// json.Marshal, so `1e30` is `1e+30`. An intstr.IntOrString decodes itself with a plain
+/// json.Unmarshal into its int32, which knows no struct: `json: cannot unmarshal number 80.5
+/// into Go value of type int32` (`3000000000` alike), and a metav1.Time into a string (`json:
+/// cannot unmarshal number into Go value of type string`). Where a string is wanted only the
+/// kind is said (`number`), and
+/// no string value is ever quoted. An integral float (`replicas: 2.0`, `containerPort: 8e1`) is
+/// what json.Marshal writes as `2` and `80`: the API server takes it, so the Deployment is read.
+#[test]
+fn a_number_where_go_wants_an_integer_is_said_with_its_text() {
+    let (code, r) = check(&[&fixture("numbers.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 7, "{unread:#?}");
+    let expect = [
+        (
+            "Deployment/half",
+            "spec.replicas: ",
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32",
+        ),
+        (
+            "Pod/big-port",
+            "spec.containers[0].ports[0].containerPort: ",
+            "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 3000000000 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32",
+        ),
+        (
+            "Pod/probe-port",
+            "spec.containers[0].livenessProbe.httpGet.port: ",
+            "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 80.5 into Go value of type int32",
+        ),
+        (
+            "Pod/deadline",
+            "spec.activeDeadlineSeconds: ",
+            "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 1e+30 into Go struct field PodSpec.spec.activeDeadlineSeconds of type int64",
+        ),
+        (
+            "Pod/socket-port",
+            "spec.containers[0].readinessProbe.tcpSocket.port: ",
+            "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 3000000000 into Go value of type int32",
+        ),
+        (
+            "Pod/stamped",
+            "metadata.creationTimestamp: ",
+            "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into Go value of type string",
+        ),
+        (
+            "Secret/numbered",
+            "stringData.pin: ",
+            "Secret in version \"v1\" cannot be handled as a Secret: json: cannot unmarshal number into Go struct field Secret.stringData of type string",
+        ),
+    ];
+    for (what, field, said) in expect {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(field) && u.contains(said), "{u}");
+    }
+    let chains = r["chains"].as_array().expect("chains");
+    assert!(
+        chains.iter().any(|c| c["workload"] == "Deployment/whole"),
+        "{chains:#?}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}
+
+/// A custom resource is decoded as unstructured JSON and checked against its CRD's schema, but
+/// its metadata is unmarshalled into ObjectMeta on its own (apiextensions-apiserver's
+/// GetObjectMetaWithOptions marshals `metadata` alone and json.Unmarshals it), so a label of
+/// the wrong type is Go's words with the path inside the metadata: `SecretProviderClass in
+/// version "v1" cannot be handled as a SecretProviderClass: json: cannot unmarshal number into
+/// Go struct field ObjectMeta.labels of type string`, not the schema's `in body must be of type`.
+/// The metadata is decoded first, so its error is the one said.
+#[test]
+fn a_custom_resources_metadata_is_decoded_as_object_meta() {
+    let (_, r) = check(&[&fixture("metadata.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 2, "{unread:#?}");
+    for (what, field, said) in [
+        (
+            "SecretProviderClass/labelled",
+            "metadata.labels.team: ",
+            "SecretProviderClass in version \"v1\" cannot be handled as a SecretProviderClass: json: cannot unmarshal number into Go struct field ObjectMeta.labels of type string",
+        ),
+        (
+            "SecretProviderClass/annotated",
+            "metadata.annotations.owner: ",
+            "SecretProviderClass in version \"v1\" cannot be handled as a SecretProviderClass: json: cannot unmarshal bool into Go struct field ObjectMeta.annotations of type string",
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(field) && u.contains(said), "{u}");
+        assert!(!u.contains("in body must be of type"), "{u}");
+    }
+}
+
 /// kubectl's YAML-to-JSON (sigs.k8s.io/yaml over go-yaml v2) resolves a plain key as any
 /// scalar and writes a boolean key as `"true"`/`"false"`, a number as its decimal text. So a
 /// template labelled `yes: web` is labelled `"true": web`, which a `matchLabels` of `"true":
