@@ -135,3 +135,32 @@ fn boolean_and_number_keys_are_the_strings_kubectl_sends() {
     assert!(unread.is_empty(), "{unread:#?}");
     assert_eq!(code, 0, "{r:#}");
 }
+
+/// Go's decoder names a field's declared type, and k8s.io/api declares many as named types
+/// (`type HostPathType string`, `type PodFSGroupChangePolicy string`, batch's `type
+/// CompletionMode string`): `json: cannot unmarshal number into Go struct field
+/// HostPathVolumeSource.spec.volumes.hostPath.type of type v1.HostPathType` (a pointer field
+/// named by what it points to), not `of type string`.
+#[test]
+fn a_named_go_type_is_said_by_its_name() {
+    let (_, r) = check(&[&fixture("named-types.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 3, "{unread:#?}");
+    for (what, said) in [
+        (
+            "Pod/host-path",
+            "json: cannot unmarshal number into Go struct field HostPathVolumeSource.spec.volumes.hostPath.type of type v1.HostPathType",
+        ),
+        (
+            "Deployment/memory",
+            "json: cannot unmarshal bool into Go struct field PodSecurityContext.spec.template.spec.securityContext.fsGroupChangePolicy of type v1.PodFSGroupChangePolicy",
+        ),
+        (
+            "Job/indexed",
+            "json: cannot unmarshal array into Go struct field JobSpec.spec.completionMode of type v1.CompletionMode",
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(said), "{u}");
+    }
+}

@@ -17,9 +17,12 @@
 //! is replaced by one of the wrong kind and the document decoded again, and serde names what it
 //! expected there. This runs only for a document already refused, once per step of its path.
 
+use go_names::named;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 use serde_yaml::Value;
+
+mod go_names;
 
 /// One step of a path: a mapping key (a struct field or a map's key) or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -347,37 +350,4 @@ fn custom_resource(
         "{shown_path}: the API server refuses the document (kubectl apply says: The {kind} \"{}\" is invalid: {shown_path}: Invalid value: \"{got}\": {shown_path} in body must be of type {want}: \"{got}\")",
         crate::shown::shown(name)
     ))
-}
-
-/// The Go type of field `field` of struct `holder` when it is a named type (k8s.io/api's
-/// `type Protocol string`, `type ResourceList map[ResourceName]resource.Quantity`): Go's error
-/// names it so. The fields a pod spec, its workloads' specs and the kinds kvchain reads set
-/// most often; any other is said by its underlying type.
-fn named(holder: &str, field: &str) -> Option<&'static str> {
-    Some(match (holder, field) {
-        ("ResourceRequirements", "limits" | "requests") => "v1.ResourceList",
-        ("ContainerPort", "protocol") => "v1.Protocol",
-        ("Container" | "EphemeralContainer", "imagePullPolicy") => "v1.PullPolicy",
-        ("Container" | "EphemeralContainer", "terminationMessagePolicy") => {
-            "v1.TerminationMessagePolicy"
-        }
-        ("Container", "restartPolicy") => "v1.ContainerRestartPolicy",
-        ("PodSpec", "restartPolicy") => "v1.RestartPolicy",
-        ("PodSpec", "dnsPolicy") => "v1.DNSPolicy",
-        ("Capabilities", "add" | "drop") => "[]v1.Capability",
-        ("VolumeMount", "mountPropagation") => "v1.MountPropagationMode",
-        ("Toleration", "operator") => "v1.TolerationOperator",
-        ("Toleration", "effect") => "v1.TaintEffect",
-        ("HTTPGetAction", "scheme") => "v1.URIScheme",
-        ("LabelSelectorRequirement", "operator") => "v1.LabelSelectorOperator",
-        ("NodeSelectorRequirement", "operator") => "v1.NodeSelectorOperator",
-        ("Secret", "type") => "v1.SecretType",
-        ("DeploymentStrategy", "type") => "v1.DeploymentStrategyType",
-        ("StatefulSetSpec", "podManagementPolicy") => "v1.PodManagementPolicyType",
-        ("StatefulSetUpdateStrategy", "type") => "v1.StatefulSetUpdateStrategyType",
-        ("DaemonSetUpdateStrategy", "type") => "v1.DaemonSetUpdateStrategyType",
-        ("CronJobSpec", "concurrencyPolicy") => "v1.ConcurrencyPolicy",
-        ("HTTPIngressPath", "pathType") => "v1.PathType",
-        _ => return None,
-    })
 }
