@@ -340,6 +340,9 @@ impl Builder {
             }
             "CronJob" => {
                 let d: CronJob = known(doc, &what, value)?;
+                if let Some(why) = required::cron_job(&d) {
+                    return Err(doc.err(&what, why));
+                }
                 let t = d
                     .spec
                     .as_ref()

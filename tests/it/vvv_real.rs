@@ -164,3 +164,29 @@ fn a_named_go_type_is_said_by_its_name() {
         assert!(u.contains(said), "{u}");
     }
 }
+
+/// Batch validation (ValidateCronJobCreate): the CronJob controller names each Job
+/// `<name>-<11 characters>` and a Job's name must stay within 63, so a CronJob's name over 52
+/// characters is refused: `metadata.name: Invalid value: "…": must be no more than 52
+/// characters`. One of exactly 52 is taken. A CronJob without a schedule is refused too
+/// (validateCronJobSpec: `spec.schedule: Required value`), and no pod is made from it.
+#[test]
+fn a_cron_job_named_over_52_characters_is_refused() {
+    let (code, r) = check(&[&fixture("cron-names.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 2, "{unread:#?}");
+    let unscheduled = unread_of(&unread, "CronJob/unscheduled");
+    assert!(
+        unscheduled.contains("spec.schedule: Required value: the API server refuses the document"),
+        "{unscheduled}"
+    );
+    let long = "nightly-report-export-to-the-finance-warehouse-eu-012";
+    let u = unread_of(&unread, &format!("CronJob/{long}"));
+    assert!(
+        u.contains(&format!(
+            "metadata.name: Invalid value: \"{long}\": must be no more than 52 characters"
+        )) && u.contains(&format!("The CronJob \"{long}\" is invalid")),
+        "{u}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}

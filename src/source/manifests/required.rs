@@ -6,6 +6,7 @@
 //! requires of every pod is said here: a volume's and a container's name, a container's image,
 //! a mount's name and mountPath, an env entry's name.
 
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 /// Why the API server refuses pod spec `spec` at `path` (`spec.template.spec`, a Pod's
@@ -26,6 +27,17 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
         .map(|f| format!("{f}: Required value"))
         .collect();
     refusal(&said)
+}
+
+/// Why the API server refuses CronJob `c` for its schedule left out (batch validation's
+/// validateCronJobSpec: `spec.schedule: Required value`, checked before its job template):
+/// k8s-openapi reads a missing one as "", and the CronJob was read as one that makes pods.
+pub(super) fn cron_job(c: &CronJob) -> Option<String> {
+    c.spec
+        .as_ref()
+        .is_none_or(|s| s.schedule.is_empty())
+        .then(|| refusal(&["spec.schedule: Required value".to_string()]))
+        .flatten()
 }
 
 /// The init containers, then the containers, of pod spec `spec` at `path`, each with its own
