@@ -190,3 +190,39 @@ fn a_cron_job_named_over_52_characters_is_refused() {
     );
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// ValidatePodSpec refuses a pod spec that leaves out what it requires, `field.Required`:
+/// `spec.template.spec.volumes[0].csi.driver: Required value` (ValidateCSIDriverName), a port's
+/// `containerPort` (validateContainerPorts: 0, as an absent one reads), a secret volume's
+/// `secretName` and its items' `path` (validateKeyToPath), a secretKeyRef's `key`
+/// (validateSecretKeySelector) and an envFrom secretRef's `name` (validateSecretEnvSource).
+/// kubectl apply creates nothing of such a document: each is listed as not read, every field
+/// named, and no chain is built on the csi volume without a driver.
+#[test]
+fn required_fields_of_the_secret_chain_are_refused_in_the_api_servers_words() {
+    let (code, r) = check(&[&fixture("required.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 3, "{unread:#?}");
+    let driver = unread_of(&unread, "Deployment/no-driver");
+    assert!(
+        driver.contains("spec.template.spec.volumes[0].csi.driver: Required value"),
+        "{driver}"
+    );
+    let port = unread_of(&unread, "Pod/no-port");
+    assert!(
+        port.contains("spec.containers[0].ports[0].containerPort: Required value"),
+        "{port}"
+    );
+    let key = unread_of(&unread, "Pod/no-key");
+    for field in [
+        "spec.volumes[0].secret.secretName: Required value",
+        "spec.volumes[0].secret.items[0].path: Required value",
+        "spec.containers[0].env[0].valueFrom.secretKeyRef.key: Required value",
+        "spec.containers[0].envFrom[0].secretRef.name: Required value",
+    ] {
+        assert!(key.contains(field), "{field}: {key}");
+    }
+    assert!(key.contains("the API server refuses the document"), "{key}");
+    assert_eq!(r["chains"].as_array().expect("chains").len(), 0, "{r:#}");
+    assert_eq!(code, 1, "{r:#}");
+}
