@@ -37,6 +37,7 @@ mod queued;
 mod refused;
 mod required;
 mod run_time;
+mod sa_name;
 mod selector;
 mod strict;
 mod type_error;

@@ -226,3 +226,39 @@ fn required_fields_of_the_secret_chain_are_refused_in_the_api_servers_words() {
     assert_eq!(r["chains"].as_array().expect("chains").len(), 0, "{r:#}");
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// ValidatePodSpec checks a non-empty serviceAccountName with ValidateServiceAccountName
+/// (NameIsDNSSubdomain): a chart's `"{{ .Values.serviceAccount.name }}"` left unrendered is no
+/// name, so kubectl apply is refused and no pod exists (`spec.template.spec.serviceAccountName:
+/// Invalid value: "…": a lowercase RFC 1123 subdomain must consist of …`). The fix is to
+/// render it: the line says it is an unrendered template value and names the commands that
+/// check the render; no finding (KVC202) is about a pod that never exists. The rendered
+/// Deployment beside it is read.
+#[test]
+fn a_placeholder_service_account_name_is_refused_and_to_be_rendered() {
+    let (code, r) = check(&[&fixture("sa-placeholder.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 1, "{unread:#?}");
+    let u = unread_of(&unread, "Deployment/charted");
+    assert!(
+        u.contains("spec.template.spec.serviceAccountName: Invalid value: \"{{ .Values.serviceAccount.name }}\": a lowercase RFC 1123 subdomain must consist of")
+            && u.contains("It is an unrendered template value")
+            && u.contains("helm template … | kvchain check -f -")
+            && u.contains("envsubst < FILE | kvchain check -f -"),
+        "{u}"
+    );
+    let chains = r["chains"].as_array().expect("chains");
+    assert!(
+        chains.iter().all(|c| c["workload"] != "Deployment/charted"),
+        "{chains:#?}"
+    );
+    assert!(
+        chains
+            .iter()
+            .any(|c| c["workload"] == "Deployment/rendered"),
+        "{chains:#?}"
+    );
+    let text = r["findings"].to_string();
+    assert!(!text.contains("{{ .Values"), "{text}");
+    assert_eq!(code, 1, "{r:#}");
+}

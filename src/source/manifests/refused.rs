@@ -221,6 +221,9 @@ fn unserved_version(kind: &str, api_version: Option<&Value>) -> Option<String> {
     ))
 }
 
+/// apimachinery's words for a name that is no lowercase RFC 1123 subdomain.
+pub(super) const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
 /// Why the API server refuses `name` for an object of `kind`, in its words, if it does. Every
 /// kind kvchain reads is named as a lowercase RFC 1123 subdomain, but a StatefulSet, named as
 /// an RFC 1123 label since Kubernetes 1.27 (its pods' hostnames are made from it:
@@ -237,10 +240,7 @@ fn invalid_name(kind: &str, name: &str) -> Option<String> {
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
         )
     } else {
-        (
-            dns_subdomain(name),
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-        )
+        (dns_subdomain(name), SUBDOMAIN)
     };
     // A CronJob's Jobs are named `<name>-<11 characters>` and a Job's name must stay a label
     // (63): batch validation's ValidateCronJobCreate refuses a name over 52 characters
