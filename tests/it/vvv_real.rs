@@ -262,3 +262,28 @@ fn a_placeholder_service_account_name_is_refused_and_to_be_rendered() {
     assert!(!text.contains("{{ .Values"), "{text}");
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// KVC303 on an SPC that reads Key Vault as the node scale set's system-assigned identity
+/// (`useVMManagedIdentity: "true"`, no userAssignedIdentityID), mounted by no pod here: its fix
+/// moves the SPC to a workload identity, prerequisites first (docs/codes.yaml KVC303: a
+/// per-workload identity, its federated credential, read access, then the switch). The
+/// CSIDriver's token audiences, not read from manifests, matter only to the switch (the
+/// provider asks the token for the SPC's clientID): the line starts with the identity and
+/// checks the CSIDriver right before the `kubectl patch`, not as its first step.
+#[test]
+fn a_node_identity_notes_fix_starts_with_the_identity_and_checks_tokens_before_the_switch() {
+    let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: vm-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {useVMManagedIdentity: \"true\", keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
+    let (_, r, _) = crate::manifest_run::check_docs(&[spc]);
+    let found = crate::manifest_run::findings_of(&r, "KVC303");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let fix = found[0]["fix"].as_str().expect("fix");
+    assert!(fix.starts_with("az identity create "), "{fix}");
+    let guard = fix
+        .find("{ kubectl get csidriver secrets-store.csi.k8s.io")
+        .expect("the CSIDriver is checked");
+    let patch = fix
+        .find("kubectl patch secretproviderclass vm-kv")
+        .expect("the switch");
+    assert!(guard < patch, "{fix}");
+    assert!(!fix[guard..patch].contains("az "), "{fix}");
+}
