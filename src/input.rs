@@ -421,19 +421,22 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     }
     fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
         self.budget.charge(0)?;
-        Ok(Value::Bool(b))
+        Ok(file_modes::kubectl_key(self.at, Value::Bool(b)))
     }
     fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Value, E> {
         self.budget.charge(0)?;
-        Ok(Value::Number(i.into()))
+        Ok(file_modes::kubectl_key(self.at, Value::Number(i.into())))
     }
     fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
         self.budget.charge(0)?;
-        Ok(Value::Number(u.into()))
+        Ok(file_modes::kubectl_key(self.at, Value::Number(u.into())))
     }
     fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
         self.budget.charge(0)?;
-        Ok(Value::Number(f.into()))
+        Ok(file_modes::kubectl_key(
+            self.at,
+            file_modes::kubectl_float(self.at, f),
+        ))
     }
     // An integer past u64/i64: Kubernetes' YAML (go-yaml) resolves it as a float, so it is a
     // number kubectl sends on (and the API server refuses where it wants a string). serde's
@@ -457,8 +460,8 @@ impl<'de> Visitor<'de> for Bounded<'_> {
             self.budget.charge(0)?;
             return Ok(Value::Number(mode.into()));
         }
-        // A manifest's value (never a key: sigs.k8s.io/yaml makes keys strings) read as
-        // kubectl's YAML 1.1 reads it.
+        // A manifest's value or key read as kubectl's YAML 1.1 reads it (a key then made the
+        // string sigs.k8s.io/yaml makes of it, in visit_bool).
         if self.at != file_modes::At::Off
             && let Some(b) = file_modes::plain_bool(self.src, s)
         {
@@ -492,7 +495,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         self.budget.charge(0)?;
         let mut m = serde_yaml::Mapping::new();
-        while let Some(k) = map.next_key_seed(self.at(file_modes::At::Off))? {
+        while let Some(k) = map.next_key_seed(self.at(self.at.map_key()))? {
             if m.contains_key(&k) {
                 return Err(serde::de::Error::custom(format!(
                     "duplicate key {}",

@@ -45,6 +45,8 @@ pub(crate) enum At {
     Item,
     /// A `defaultMode` or an item's `mode`: the scalar resolved here.
     Mode,
+    /// A mapping's key in a manifest ([`kubectl_key`]).
+    Key,
 }
 
 impl At {
@@ -67,6 +69,11 @@ impl At {
             (_, "volumes") => At::Volumes,
             _ => At::Elsewhere,
         }
+    }
+
+    /// Where a key of a mapping that sits at `self` is read.
+    pub(crate) fn map_key(self) -> At {
+        if self == At::Off { At::Off } else { At::Key }
     }
 
     /// Where an entry of a list that sits at `self` sits.
@@ -107,6 +114,62 @@ pub(crate) fn plain_bool(src: &str, s: &str) -> Option<bool> {
         _ => return None,
     };
     plain(src, s).then_some(b)
+}
+
+/// Scalar `v` read as a manifest's mapping key (`at` is [`At::Key`]) as kubectl sends it:
+/// go-yaml v2 resolves a plain key as any scalar (`yes`, `on` and `true` a boolean, `1` an
+/// integer) and sigs.k8s.io/yaml's YAMLToJSON makes it the JSON key `"true"`, `"false"` or the
+/// number's decimal text. So a label or a Secret's data key written `yes:` is `true` to the
+/// API server, and `1:` is `"1"`; serde_yaml kept `yes` and refused the number (audit
+/// VVV-real). Elsewhere `v` is returned as it is.
+pub(crate) fn kubectl_key(at: At, v: Value) -> Value {
+    if at != At::Key {
+        return v;
+    }
+    match v {
+        Value::Bool(b) => Value::String(b.to_string()),
+        // go-yaml keeps a float key a float64, which YAMLToJSON writes with
+        // FormatFloat(f, 'g', -1, 32): the shortest text of its 32-bit value.
+        Value::Number(n) if n.is_f64() => Value::String(match n.as_f64() {
+            Some(f) if f.is_nan() => ".nan".into(),
+            Some(f) if f.is_infinite() => if f > 0.0 { ".inf" } else { "-.inf" }.into(),
+            Some(f) => go_g32(f as f32),
+            None => n.to_string(),
+        }),
+        Value::Number(n) => Value::String(n.to_string()),
+        v => v,
+    }
+}
+
+/// Go's `FormatFloat(f, 'g', -1, 32)`: the shortest digits that read back as `f`, in exponent
+/// form (`1e+06`, two exponent digits at least) when the exponent is below -4 or from 6 on
+/// (strconv's `%g` takes 6 as the precision of a shortest format).
+fn go_g32(f: f32) -> String {
+    let e = format!("{f:e}");
+    let Some((mantissa, exp)) = e.split_once('e') else {
+        return e;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A manifest's float `f` (a scalar value, `at` not [`At::Off`]) as the API server reads it:
+/// kubectl sends go-yaml's float64 through Go's `json.Marshal`, which writes an integral one
+/// without a fraction (`1.0`, `1e3` are sent as `1`, `1000`), so an integer field takes it.
+/// serde_yaml kept it a float, which an int32 refused: `replicas: 1.0` was refused where
+/// `kubectl apply` takes it (audit VVV-real). Only within i64, where Go's ParseInt reads it.
+pub(crate) fn kubectl_float(at: At, f: f64) -> Value {
+    let integral = f.fract() == 0.0 && f.abs() < 9.2e18;
+    if at != At::Off && at != At::Key && integral {
+        Value::Number((f as i64).into())
+    } else {
+        Value::Number(f.into())
+    }
 }
 
 /// The octal integer a file mode `s` is to kubectl: `s` a plain scalar (not quoted, not a
@@ -155,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_yaml_1_1_booleans_are_booleans_and_quoted_ones_or_keys_strings() {
+    fn plain_yaml_1_1_booleans_are_booleans_and_quoted_ones_strings() {
         let v = read("a: yes\nb: 'yes'\nc: Off\nd: \"on\"\ne: [n, Y]\nyes: 1\nf: yesterday\n");
         assert_eq!(v["a"], Value::Bool(true));
         assert_eq!(v["b"], Value::from("yes"));
@@ -163,8 +226,36 @@ mod tests {
         assert_eq!(v["d"], Value::from("on"));
         assert_eq!(v["e"][0], Value::Bool(false));
         assert_eq!(v["e"][1], Value::Bool(true));
-        assert_eq!(v["yes"], Value::from(1));
+        // A key too is a boolean to go-yaml, which YAMLToJSON writes as "true" (audit VVV-real).
+        assert_eq!(v["true"], Value::from(1));
+        assert_eq!(v.get("yes"), None);
         assert_eq!(v["f"], Value::from("yesterday"));
+    }
+
+    /// sigs.k8s.io/yaml's key conversion: a boolean key is "true"/"false", an integer its
+    /// decimal, a float FormatFloat(f, 'g', -1, 32), a quoted key the string it is; values
+    /// keep their kinds, an integral float value becomes the integer json.Marshal writes.
+    #[test]
+    fn keys_are_the_strings_kubectl_sends_and_integral_floats_integers() {
+        let v = read("on: a\n'no': b\n1: c\n1.5: d\n1e6: e\n100.0: f\nr: 2.0\ns: 2.5\nt: 1e3\n");
+        for (k, want) in [
+            ("true", "a"),
+            ("no", "b"),
+            ("1", "c"),
+            ("1.5", "d"),
+            ("1e+06", "e"),
+            ("100", "f"),
+        ] {
+            assert_eq!(v[k], Value::from(want), "{k}: {v:?}");
+        }
+        assert_eq!(v["r"], Value::from(2));
+        assert_eq!(v["s"], Value::from(2.5));
+        assert_eq!(v["t"], Value::from(1000));
+        // Not a manifest (config, themes): serde_yaml's reading, untouched.
+        let text = "yes: 2.0\n";
+        let budget = crate::input::Budget::for_text(text);
+        let plain = crate::input::value_within(text, &budget).unwrap();
+        assert_eq!(plain["yes"], Value::from(2.0));
     }
 
     #[test]

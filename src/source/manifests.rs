@@ -37,6 +37,7 @@ mod queued;
 mod refused;
 mod required;
 mod run_time;
+mod sa_name;
 mod selector;
 mod strict;
 mod type_error;
@@ -340,6 +341,9 @@ impl Builder {
             }
             "CronJob" => {
                 let d: CronJob = known(doc, &what, value)?;
+                if let Some(why) = required::cron_job(&d) {
+                    return Err(doc.err(&what, why));
+                }
                 let t = d
                     .spec
                     .as_ref()

@@ -391,3 +391,4 @@ mod uuu_real2;
 mod uuu_time;
 mod uuu_time2;
 mod vvv_honest;
+mod vvv_real;

@@ -56,10 +56,14 @@ fn a_csidriver_without_the_exchange_audience_gets_it_before_the_spc_is_switched(
 }
 
 /// Audit AA1: a note was not enough — pasted, the line switched the SPC whatever the
-/// CSIDriver said. It now reads the CSIDriver's audiences first and stops before anything is
-/// created or switched when they lack the exchange audience.
+/// CSIDriver said. It reads the CSIDriver's audiences and stops before the switch when they
+/// lack the exchange audience. Audit VVV-real: the check is the step before the switch, not
+/// the line's first: only the switch breaks a mount without the audience (the provider asks
+/// the token for the SPC's clientID), so the identity, its federated credential and its read
+/// access come first, and pasting the line again once the CSIDriver is fixed takes them as
+/// they are.
 #[test]
-fn a_csidriver_not_read_is_checked_first_not_assumed() {
+fn a_csidriver_not_read_is_checked_before_the_switch_not_assumed() {
     let app = deployment("app");
     let (_, r, _) = check_docs(&[SPC, &app]);
     let fix = findings_of(&r, "KVC303")[0]["fix"]
@@ -67,31 +71,37 @@ fn a_csidriver_not_read_is_checked_first_not_assumed() {
         .unwrap()
         .to_string();
     assert!(!fix.contains("the AKS add-on's has it"), "{fix}");
+    assert!(fix.starts_with("az identity create "), "{fix}");
+    let guard = fix
+        .find("{ kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests[*].audience}'")
+        .expect("the CSIDriver is checked");
+    let patch = fix
+        .find("kubectl patch secretproviderclass app-kv")
+        .expect("the switch");
+    assert!(guard < patch, "{fix}");
     assert!(
-        fix.starts_with(
-            "{ kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests[*].audience}'"
-        ),
+        fix.find("az identity federated-credential")
+            .is_some_and(|f| f < guard),
         "{fix}"
     );
     let switched = |p: &crate::paste_kit::Pasted| {
         !p.called("kubectl [patch] [secretproviderclass] [app-kv]")
             .is_empty()
     };
-    // No audience requested: nothing is created, granted or switched.
-    let none = crate::paste_kit::paste_kube(&fix, "", "", "");
+    let az = "*principalId*) echo 0f0e0d0c-0000-4000-8000-000000000001 ;;\n\
+              *enableRbacAuthorization*) echo true ;;\n\
+              *\"keyvault show\"*) echo /subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-shop ;;";
+    // No audience requested: the SPC is not switched, and the line says why.
+    let none = crate::paste_kit::paste_kube(&fix, az, "", "");
     assert!(!switched(&none), "{:#?}", none.calls);
-    assert!(none.called("az").is_empty(), "{:#?}", none.calls);
     assert!(
         none.stderr
             .contains("requests no token for api://AzureADTokenExchange")
     );
     // Another audience only: the same.
-    let other = crate::paste_kit::paste_kube(&fix, "", "api://AKSIdentityBinding", "");
+    let other = crate::paste_kit::paste_kube(&fix, az, "api://AKSIdentityBinding", "");
     assert!(!switched(&other), "{:#?}", other.calls);
     // The exchange audience among others: the move runs to the switch.
-    let az = "*principalId*) echo 0f0e0d0c-0000-4000-8000-000000000001 ;;\n\
-              *enableRbacAuthorization*) echo true ;;\n\
-              *\"keyvault show\"*) echo /subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-shop ;;";
     let present = crate::paste_kit::paste_kube(
         &fix,
         az,

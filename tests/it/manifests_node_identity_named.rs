@@ -15,8 +15,8 @@ fn the_spcs_own_client_id_is_federated_not_a_new_identity() {
     for f in found {
         let fix = f["fix"].as_str().unwrap();
         assert!(!fix.contains("az identity create"), "{fix}");
-        // (After the CSIDriver's audiences are read: manifests do not hold it, audit AA1.)
-        let fix = fix.split_once("; } && ").map_or(fix, |(_, rest)| rest);
+        // The move comes first; the CSIDriver's audiences are read before the switch
+        // (manifests do not hold it: audits AA1, VVV-real).
         assert!(
             fix.starts_with(
                 "IDENTITY_NAME=\"$(az identity list --query \"[?clientId=='0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a'].name\" -o tsv)\""

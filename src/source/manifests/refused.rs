@@ -221,10 +221,14 @@ fn unserved_version(kind: &str, api_version: Option<&Value>) -> Option<String> {
     ))
 }
 
+/// apimachinery's words for a name that is no lowercase RFC 1123 subdomain.
+pub(super) const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
 /// Why the API server refuses `name` for an object of `kind`, in its words, if it does. Every
 /// kind kvchain reads is named as a lowercase RFC 1123 subdomain, but a StatefulSet, named as
 /// an RFC 1123 label since Kubernetes 1.27 (its pods' hostnames are made from it:
-/// apps/validation `ValidateStatefulSetName`, kubernetes#114172). A template placeholder
+/// apps/validation `ValidateStatefulSetName`, kubernetes#114172); a CronJob's is at most 52
+/// characters besides (batch validation). A template placeholder
 /// (`{{ .Release.Name }}-app`, `$APP_NAME`) is no such name either: the object is never
 /// created, so it is not read, and said to be unrendered; it was read as an object under the
 /// placeholder, with findings for it (KVC306 on an SPC), as if `kubectl apply` took it (audit
@@ -236,17 +240,20 @@ fn invalid_name(kind: &str, name: &str) -> Option<String> {
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
         )
     } else {
-        (
-            dns_subdomain(name),
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-        )
+        (dns_subdomain(name), SUBDOMAIN)
     };
-    if valid {
+    // A CronJob's Jobs are named `<name>-<11 characters>` and a Job's name must stay a label
+    // (63): batch validation's ValidateCronJobCreate refuses a name over 52 characters
+    // (audit VVV-real).
+    let cron_job_too_long = kind == "CronJob" && name.len() > 52;
+    if valid && !cron_job_too_long {
         return None;
     }
     // Both rules also bound the length (253, 63): said in the API server's words too.
     let max = if kind == "StatefulSet" { 63 } else { 253 };
-    let rule = if name.len() > max {
+    let rule = if valid {
+        "must be no more than 52 characters".to_string()
+    } else if name.len() > max {
         format!("must be no more than {max} characters")
     } else {
         rule.to_string()

@@ -4,8 +4,14 @@
 //! `spec.containers[0].name: Required value` (ValidatePodSpec's `field.Required(path, "")`,
 //! audit UUU-real2). An empty string is refused alike (`len(x) == 0`). Only what the API server
 //! requires of every pod is said here: a volume's and a container's name, a container's image,
-//! a mount's name and mountPath, an env entry's name.
+//! a mount's name and mountPath, an env entry's name; and (audit VVV-real) what the secret chain
+//! reads: a `csi` volume's `driver` (ValidateCSIDriverName), a `secret` volume's `secretName`
+//! and its items' `key` and `path` (validateKeyToPath), a port's `containerPort` (0 when
+//! absent: validateContainerPorts), a `secretKeyRef`'s or `configMapKeyRef`'s `key` and an
+//! `envFrom` `secretRef`'s `name`. A csi volume with no driver was read as no secrets-store
+//! volume at all, and a pod the API server refuses as one that runs.
 
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 /// Why the API server refuses pod spec `spec` at `path` (`spec.template.spec`, a Pod's
@@ -14,8 +20,25 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
     let mut said = Vec::new();
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
+        let at = format!("{path}.volumes[{i}]");
         if v.name.is_empty() {
-            said.push(format!("{path}.volumes[{i}].name"));
+            said.push(format!("{at}.name"));
+        }
+        if v.csi.as_ref().is_some_and(|c| c.driver.is_empty()) {
+            said.push(format!("{at}.csi.driver"));
+        }
+        if let Some(secret) = &v.secret {
+            if secret.secret_name.as_deref().unwrap_or_default().is_empty() {
+                said.push(format!("{at}.secret.secretName"));
+            }
+            for (k, item) in secret.items.iter().flatten().enumerate() {
+                if item.key.is_empty() {
+                    said.push(format!("{at}.secret.items[{k}].key"));
+                }
+                if item.path.is_empty() {
+                    said.push(format!("{at}.secret.items[{k}].path"));
+                }
+            }
         }
     }
     for (at, container) in containers(path, spec) {
@@ -26,6 +49,17 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
         .map(|f| format!("{f}: Required value"))
         .collect();
     refusal(&said)
+}
+
+/// Why the API server refuses CronJob `c` for its schedule left out (batch validation's
+/// validateCronJobSpec: `spec.schedule: Required value`, checked before its job template):
+/// k8s-openapi reads a missing one as "", and the CronJob was read as one that makes pods.
+pub(super) fn cron_job(c: &CronJob) -> Option<String> {
+    c.spec
+        .as_ref()
+        .is_none_or(|s| s.schedule.is_empty())
+        .then(|| refusal(&["spec.schedule: Required value".to_string()]))
+        .flatten()
 }
 
 /// The init containers, then the containers, of pod spec `spec` at `path`, each with its own
@@ -66,9 +100,32 @@ fn container_fields(at: &str, c: &Container, said: &mut Vec<String>) {
     if c.image.as_deref().unwrap_or_default().is_empty() {
         said.push(format!("{at}.image"));
     }
+    for (i, p) in c.ports.iter().flatten().enumerate() {
+        if p.container_port == 0 {
+            said.push(format!("{at}.ports[{i}].containerPort"));
+        }
+    }
     for (i, e) in c.env.iter().flatten().enumerate() {
         if e.name.is_empty() {
             said.push(format!("{at}.env[{i}].name"));
+        }
+        let from = e.value_from.as_ref();
+        if from
+            .and_then(|f| f.secret_key_ref.as_ref())
+            .is_some_and(|r| r.key.is_empty())
+        {
+            said.push(format!("{at}.env[{i}].valueFrom.secretKeyRef.key"));
+        }
+        if from
+            .and_then(|f| f.config_map_key_ref.as_ref())
+            .is_some_and(|r| r.key.is_empty())
+        {
+            said.push(format!("{at}.env[{i}].valueFrom.configMapKeyRef.key"));
+        }
+    }
+    for (i, e) in c.env_from.iter().flatten().enumerate() {
+        if e.secret_ref.as_ref().is_some_and(|r| r.name.is_empty()) {
+            said.push(format!("{at}.envFrom[{i}].secretRef.name"));
         }
     }
     for (i, m) in c.volume_mounts.iter().flatten().enumerate() {

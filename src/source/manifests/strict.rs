@@ -74,11 +74,12 @@ pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<Strin
 
 /// Why the API server refuses pod spec `s` at `path` (`spec`, `spec.template.spec`), a spec
 /// with containers: a required field left empty, a duplicate, a node selector that is no
-/// label; None when it takes it.
+/// label, a serviceAccountName that is no name; None when it takes it.
 pub(super) fn spec_refused(path: &str, s: &PodSpec) -> Option<String> {
     (super::required::refused(path, s))
         .or_else(|| super::duplicates::duplicates(path, s))
         .or_else(|| super::labels::refused(path, s))
+        .or_else(|| super::sa_name::refused(path, s))
 }
 
 /// A pod spec at `path` (`spec.template.spec`, a Pod's `spec`) with no container, said as the

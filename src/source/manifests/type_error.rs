@@ -17,9 +17,12 @@
 //! is replaced by one of the wrong kind and the document decoded again, and serde names what it
 //! expected there. This runs only for a document already refused, once per step of its path.
 
+use go_names::named;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 use serde_yaml::Value;
+
+mod go_names;
 
 /// One step of a path: a mapping key (a struct field or a map's key) or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +36,11 @@ enum Step {
 enum Expected {
     /// A Go scalar type: `int32`, `string`, `bool`…
     Scalar(&'static str),
+    /// A Go type that decodes itself (`UnmarshalJSON`) by a plain `json.Unmarshal` into the
+    /// type named here: intstr.IntOrString (an int32 unless a JSON string), metav1.Time (a
+    /// string). Go's error then comes from that inner call, which knows no struct: `json:
+    /// cannot unmarshal bool into Go value of type int32`.
+    Inner(&'static str),
     /// A Go struct, by its name (`ContainerPort`).
     Struct(String),
     /// resource.Quantity, which parses what it is given (its own message).
@@ -41,10 +49,18 @@ enum Expected {
     Map,
 }
 
-/// The first type error of `v` decoded as `T`: where, what was written (its JSON kind) and what
-/// was expected. `None` when it decodes, or fails otherwise (a missing field, a value out of
-/// range): those keep their words.
-fn first_error<T: DeserializeOwned>(v: &Value) -> Option<(Vec<Step>, &'static str, Expected)> {
+/// What was written where a type error is: its JSON kind (`string`, `bool`, `integer`,
+/// `float`, `array`, `object`) and, for a number, the JSON text kubectl sends for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Got {
+    kind: &'static str,
+    number: Option<String>,
+}
+
+/// The first type error of `v` decoded as `T`: where, what was written and what was expected.
+/// An integer out of the field's range is one too (Go's `ParseInt` fails on it alike). `None`
+/// when it decodes, or fails otherwise (a missing field): those keep their words.
+fn first_error<T: DeserializeOwned>(v: &Value) -> Option<(Vec<Step>, Got, Expected)> {
     let e = serde_path_to_error::deserialize::<_, T>(v).err()?;
     let steps = e
         .path()
@@ -55,22 +71,63 @@ fn first_error<T: DeserializeOwned>(v: &Value) -> Option<(Vec<Step>, &'static st
             _ => None,
         })
         .collect::<Option<Vec<_>>>()?;
-    // serde's own message names the value (`string "hunter2"`): only its kind is kept here.
+    // serde's own message names the value (`string "hunter2"`): only its kind is kept here, and
+    // a number's text is read from the value itself.
     let msg = e.inner().to_string();
-    let rest = msg.strip_prefix("invalid type: ")?;
-    let got = [
-        ("string ", "string"),
-        ("boolean ", "bool"),
-        ("integer ", "integer"),
-        ("floating point ", "float"),
-        ("sequence,", "array"),
-        ("map,", "object"),
-    ]
-    .iter()
-    .find(|(p, _)| rest.starts_with(p))?
-    .1;
+    let (rest, kinds): (&str, &[(&str, &'static str)]) = match msg.strip_prefix("invalid type: ") {
+        Some(rest) => (
+            rest,
+            &[
+                ("string ", "string"),
+                ("boolean ", "bool"),
+                ("integer ", "integer"),
+                ("floating point ", "float"),
+                ("sequence,", "array"),
+                ("map,", "object"),
+            ],
+        ),
+        None => (
+            msg.strip_prefix("invalid value: ")?,
+            &[("integer ", "integer")],
+        ),
+    };
+    let kind = kinds.iter().find(|(p, _)| rest.starts_with(p))?.1;
     let expected = expected(rest.rsplit_once(", expected ")?.1)?;
-    Some((steps, got, expected))
+    let number = matches!(kind, "integer" | "float")
+        .then(|| at(v, &steps).and_then(go_number))
+        .flatten();
+    Some((steps, Got { kind, number }, expected))
+}
+
+/// The value of `v` at `steps`.
+fn at<'v>(v: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+    steps.iter().try_fold(v, |cur, step| match step {
+        Step::Key(k) => cur.get(k.as_str()),
+        Step::Index(i) => cur.get(*i),
+    })
+}
+
+/// A YAML number as the JSON text kubectl sends for it: sigs.k8s.io/yaml hands go-yaml's
+/// int64 or float64 to Go's `json.Marshal`, which writes a float as its shortest decimal,
+/// in exponent form below 1e-6 and from 1e21 (`1e+21`, `1.5e-7`).
+fn go_number(n: &Value) -> Option<String> {
+    let Value::Number(n) = n else { return None };
+    if n.is_i64() || n.is_u64() {
+        return Some(n.to_string());
+    }
+    let f = n.as_f64()?;
+    let abs = f.abs();
+    if !f.is_finite() {
+        return None;
+    }
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let e = format!("{f:e}");
+        return Some(match e.split_once('e') {
+            Some((m, x)) if !x.starts_with('-') => format!("{m}e+{x}"),
+            _ => e,
+        });
+    }
+    Some(format!("{f}"))
 }
 
 /// serde's "expected …" (k8s-openapi's visitors, serde's primitives) as a Go type.
@@ -83,10 +140,12 @@ fn expected(what: &str) -> Option<Expected> {
         "a boolean" => Expected::Scalar("bool"),
         // Secret `data`: Go's []byte, which encoding/json reads from a base64 string.
         "a base64-encoded string" => Expected::Scalar("[]uint8"),
-        // intstr.IntOrString reads a JSON string as a string and anything else as an int32.
-        "IntOrString" => Expected::Scalar("int32"),
-        // metav1.Time reads a JSON string.
-        "Time" => Expected::Scalar("string"),
+        // intstr.IntOrString reads a JSON string as a string and anything else as an int32
+        // (k8s-openapi's visitor says "a 32-bit integer" of one out of its range).
+        "IntOrString" | "a 32-bit integer" => Expected::Inner("int32"),
+        // metav1.Time (and MicroTime) reads a JSON string (k8s-openapi's holds a jiff
+        // Timestamp, whose visitor asks for "a timestamp string").
+        "Time" | "a timestamp string" => Expected::Inner("string"),
         "Quantity" => Expected::Quantity,
         "a sequence" => Expected::Seq,
         "a map" => Expected::Map,
@@ -129,7 +188,7 @@ fn go_type<T: DeserializeOwned>(v: &Value, at: &[Step], e: &Expected) -> Option<
         (steps == inner).then_some(e)
     };
     Some(match e {
-        Expected::Scalar(s) => s.to_string(),
+        Expected::Scalar(s) | Expected::Inner(s) => s.to_string(),
         Expected::Struct(name) => format!("v1.{name}"),
         Expected::Quantity => "resource.Quantity".into(),
         Expected::Seq => {
@@ -147,7 +206,7 @@ fn go_type<T: DeserializeOwned>(v: &Value, at: &[Step], e: &Expected) -> Option<
 
 fn scalar_or_struct(e: &Expected) -> Option<String> {
     match e {
-        Expected::Scalar(s) => Some(s.to_string()),
+        Expected::Scalar(s) | Expected::Inner(s) => Some(s.to_string()),
         Expected::Struct(name) => Some(format!("v1.{name}")),
         Expected::Quantity => Some("resource.Quantity".into()),
         _ => None,
@@ -161,8 +220,13 @@ pub(super) fn refused<T: DeserializeOwned>(v: &Value, shown_path: &str) -> Optio
     let kind = v.get("kind").and_then(Value::as_str)?;
     let version = v.get("apiVersion").and_then(Value::as_str)?;
     let (steps, got, e) = first_error::<T>(v)?;
-    if kind == "SecretProviderClass" {
-        return custom_resource(v, kind, shown_path, got, &e);
+    // A custom resource is decoded as unstructured JSON and checked against its CRD's schema,
+    // but its metadata is unmarshalled into ObjectMeta by itself, as Go
+    // (apiextensions-apiserver's GetObjectMetaWithOptions, audit VVV-real).
+    let custom = kind == "SecretProviderClass";
+    let in_metadata = matches!(steps.first(), Some(Step::Key(k)) if k == "metadata");
+    if custom && !in_metadata {
+        return custom_resource(v, kind, shown_path, got.kind, &e);
     }
     // Each key is a struct's field or a map's key, as the type holding it says; Go's path
     // keeps the fields, and names the innermost struct.
@@ -182,9 +246,20 @@ pub(super) fn refused<T: DeserializeOwned>(v: &Value, shown_path: &str) -> Optio
         }
     }
     let holder = holder?;
-    let got = match got {
-        "integer" | "float" => "number",
-        g => g,
+    if custom {
+        // Go's path starts inside the metadata it was given alone.
+        fields.remove(0);
+    }
+    // Go prints the JSON text of a number only where it wanted an integer (ParseInt failed on
+    // `1.5` or `3000000000`); elsewhere the kind alone, and never a string's value.
+    let go_int = matches!(
+        e,
+        Expected::Scalar("int32" | "int64") | Expected::Inner("int32")
+    );
+    let got_said = match (got.kind, &got.number) {
+        ("integer" | "float", Some(n)) if go_int => format!("number {n}"),
+        ("integer" | "float", _) => "number".to_string(),
+        (g, _) => g.to_string(),
     };
     // Go names the type a named string, list or map type has (`v1.Protocol`), which
     // k8s-openapi's plain `String` does not keep; inside the field (a list's entry) its element.
@@ -202,8 +277,16 @@ pub(super) fn refused<T: DeserializeOwned>(v: &Value, shown_path: &str) -> Optio
         Expected::Quantity => format!(
             "{head}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         ),
+        Expected::Inner(t) => {
+            format!("{head}: json: cannot unmarshal {got_said} into Go value of type {t}")
+        }
+        // The metadata itself of the wrong kind (`metadata: 5`): no field to name.
+        _ if fields.is_empty() => format!(
+            "{head}: json: cannot unmarshal {got_said} into Go value of type {}",
+            go_type::<T>(v, &steps, &e)?
+        ),
         _ => format!(
-            "{head}: json: cannot unmarshal {got} into Go struct field {holder}.{} of type {}",
+            "{head}: json: cannot unmarshal {got_said} into Go struct field {holder}.{} of type {}",
             fields.join("."),
             match named {
                 Some(t) => t.to_string(),
@@ -211,7 +294,7 @@ pub(super) fn refused<T: DeserializeOwned>(v: &Value, shown_path: &str) -> Optio
             }
         ),
     };
-    let hint = crate::input::file_modes::quoted_hint(&steps_shown(&steps), got).unwrap_or("");
+    let hint = crate::input::file_modes::quoted_hint(&steps_shown(&steps), got.kind).unwrap_or("");
     let pods = matches!(
         kind,
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
@@ -267,37 +350,4 @@ fn custom_resource(
         "{shown_path}: the API server refuses the document (kubectl apply says: The {kind} \"{}\" is invalid: {shown_path}: Invalid value: \"{got}\": {shown_path} in body must be of type {want}: \"{got}\")",
         crate::shown::shown(name)
     ))
-}
-
-/// The Go type of field `field` of struct `holder` when it is a named type (k8s.io/api's
-/// `type Protocol string`, `type ResourceList map[ResourceName]resource.Quantity`): Go's error
-/// names it so. The fields a pod spec, its workloads' specs and the kinds kvchain reads set
-/// most often; any other is said by its underlying type.
-fn named(holder: &str, field: &str) -> Option<&'static str> {
-    Some(match (holder, field) {
-        ("ResourceRequirements", "limits" | "requests") => "v1.ResourceList",
-        ("ContainerPort", "protocol") => "v1.Protocol",
-        ("Container" | "EphemeralContainer", "imagePullPolicy") => "v1.PullPolicy",
-        ("Container" | "EphemeralContainer", "terminationMessagePolicy") => {
-            "v1.TerminationMessagePolicy"
-        }
-        ("Container", "restartPolicy") => "v1.ContainerRestartPolicy",
-        ("PodSpec", "restartPolicy") => "v1.RestartPolicy",
-        ("PodSpec", "dnsPolicy") => "v1.DNSPolicy",
-        ("Capabilities", "add" | "drop") => "[]v1.Capability",
-        ("VolumeMount", "mountPropagation") => "v1.MountPropagationMode",
-        ("Toleration", "operator") => "v1.TolerationOperator",
-        ("Toleration", "effect") => "v1.TaintEffect",
-        ("HTTPGetAction", "scheme") => "v1.URIScheme",
-        ("LabelSelectorRequirement", "operator") => "v1.LabelSelectorOperator",
-        ("NodeSelectorRequirement", "operator") => "v1.NodeSelectorOperator",
-        ("Secret", "type") => "v1.SecretType",
-        ("DeploymentStrategy", "type") => "v1.DeploymentStrategyType",
-        ("StatefulSetSpec", "podManagementPolicy") => "v1.PodManagementPolicyType",
-        ("StatefulSetUpdateStrategy", "type") => "v1.StatefulSetUpdateStrategyType",
-        ("DaemonSetUpdateStrategy", "type") => "v1.DaemonSetUpdateStrategyType",
-        ("CronJobSpec", "concurrencyPolicy") => "v1.ConcurrencyPolicy",
-        ("HTTPIngressPath", "pathType") => "v1.PathType",
-        _ => return None,
-    })
 }

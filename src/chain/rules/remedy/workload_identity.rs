@@ -264,7 +264,7 @@ fn switch(cx: &Ctx, from: Leaving) -> String {
                 "through the tokenRequests for {AUDIENCE} the step before adds to the CSIDriver"
             ),
             Tokens::Unknown => format!(
-                "through a CSIDriver with tokenRequests for {AUDIENCE}, not read here: the first step checks it and stops the line when they lack it (KVC105 adds them)"
+                "through a CSIDriver with tokenRequests for {AUDIENCE}, not read here: the line checks it before the switch and stops there when they lack it (KVC105 adds them; pasted again after, each step takes what it finds)"
             ),
             Tokens::Blocked(_) => format!(
                 "through tokenRequests for {AUDIENCE}, which its CSIDriver lacks: add them first, as said"
@@ -332,18 +332,21 @@ fn switch(cx: &Ctx, from: Leaving) -> String {
             return super::in_turn(&[parts, vec![fix.as_str(), later.as_str()]].concat());
         }
         Tokens::Requested => parts.push(spc.as_str()),
-        // Not read: the paste reads it first and stops before anything is created or
-        // switched when the audience is missing (audit AA1: a note was not enough).
-        Tokens::Unknown => {
-            parts.insert(0, TOKENS_GUARD);
-            parts.push(spc.as_str());
-        }
+        // Not read: the paste reads it right before the switch and stops there when the
+        // audience is missing (audit AA1: a note was not enough). Only the switch breaks a
+        // mount without it (FACTS §5: the token is asked for the SPC's clientID); the
+        // identity, its federated credentials and its read access change no mount, and each
+        // is taken as it is when pasted again (a credential is looked up first, `az identity
+        // create` and `az role assignment create` leave an existing one). So the line starts
+        // with the move itself, not with a check on the CSIDriver (audit VVV-real).
+        Tokens::Unknown => parts.extend([TOKENS_GUARD, spc.as_str()]),
     }
     super::in_turn(&parts)
 }
 
 /// Reads the CSIDriver's token audiences and fails, saying why, unless they list the
-/// exchange audience (FACTS §5): what a paste runs first when the CSIDriver was not read.
+/// exchange audience (FACTS §5): what a paste runs before the switch when the CSIDriver was
+/// not read.
 const TOKENS_GUARD: &str = "{ kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests[*].audience}' | tr ' ' '\\n' | grep -qxF api://AzureADTokenExchange || { echo 'CSIDriver secrets-store.csi.k8s.io requests no token for api://AzureADTokenExchange: add it first (kvchain explain KVC105), or every new mount fails' >&2; false; }; }";
 
 /// Whether the CSIDriver gives the pods' tokens to a workload-identity mount (FACTS §5).
