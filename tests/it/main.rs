@@ -389,3 +389,4 @@ mod uuu_real;
 mod uuu_real2;
 mod uuu_time;
 mod uuu_time2;
+mod vvv_time;
