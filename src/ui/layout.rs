@@ -200,7 +200,11 @@ mod tests {
             assert_eq!(a.detail.height + a.events.height, a.tree.height);
         }
         // Taller, the lesson takes the rows the detail does not need.
-        let a = with_lesson(layout_with(Rect::new(0, 0, 80, 30), false, 1), |_| 12, false);
+        let a = with_lesson(
+            layout_with(Rect::new(0, 0, 80, 30), false, 1),
+            |_| 12,
+            false,
+        );
         assert_eq!(a.lesson.height, 12, "{a:?}");
         assert!(a.detail.height >= 10, "{a:?}");
     }
