@@ -56,3 +56,55 @@ fn under_the_spanning_six_hops_lesson_the_detail_shows_the_finding_at_80x24() {
     }
     assert!(seen >= 3, "the steps break hops: {seen}");
 }
+
+/// The rows the status bar takes at 80×24 for `out`, an action's outcome, on the lab's
+/// healthy world with a checkout pod selected.
+pub(crate) fn status_rows_at_80(out: &kvchain::action::ActionOutcome) -> u16 {
+    use kvchain::source::SourceEvent;
+    use kvchain::source::lab::{self, export};
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+    use std::sync::Arc;
+
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    src.world_mut()
+        .run_until_stable(std::time::Duration::from_secs(600));
+    let snapshot = export::snapshot(src.world());
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(80, 24));
+    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
+    app.update(AppEvent::ActionDone(out.clone()));
+    app.areas().status.height
+}
+
+/// The lab's `r` says its version cut on the status line (audit UUU-time2) and, as the live
+/// source, whole where the audit log is written (README `r`).
+#[test]
+fn the_labs_rotation_keeps_the_whole_version_for_the_audit_log() {
+    use kvchain::action::Action;
+    use kvchain::source::lab::{self, export};
+
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    src.world_mut()
+        .run_until_stable(std::time::Duration::from_secs(600));
+    let object = "checkout-db-password";
+    let out = src.act(&Action::Rotate {
+        vault: "kv-shop-lab".into(),
+        object: object.into(),
+        marker: false,
+    });
+    assert!(out.ok, "{out:?}");
+    let after = export::snapshot(src.world());
+    let new = (after.azure.objects.iter())
+        .filter(|o| o.name == object)
+        .find_map(|o| o.state.known().cloned().flatten())
+        .and_then(|o| o.latest().map(|v| v.version.to_string()))
+        .expect("the secret's latest version");
+    assert_eq!(new.chars().count(), 32, "{new}");
+    assert!(!out.message.contains(&new), "{out:?}");
+    assert!(out.message.contains(&format!("{}…", &new[..8])), "{out:?}");
+    let audit = out.audit.as_deref().unwrap_or(&out.message);
+    assert!(audit.contains(&new), "{out:?}");
+    assert!(status_rows_at_80(&out) <= 2, "{out:?}");
+}

@@ -35,7 +35,7 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use crate::action::keyvault::{self, NewValue, short_version};
+use crate::action::keyvault::{self, NewValue};
 use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::{Action, ActionOutcome};
 use crate::input::InputError;
@@ -406,22 +406,40 @@ impl LabSource {
                 object,
                 version,
             } => restore(w, vault, object, version),
-            Action::Restart { namespace, pod } => w.restart_pod(namespace, pod),
+            Action::Restart { namespace, pod } => w.restart_pod(namespace, pod).map(done),
             Action::Verify {
                 namespace,
                 pod,
                 container,
-            } => w.verify(namespace, pod, container),
+            } => w.verify(namespace, pod, container).map(done),
         };
         match r {
-            Ok(message) => ActionOutcome { ok: true, message },
-            Err(message) => ActionOutcome { ok: false, message },
+            Ok(outcome) => outcome,
+            Err(message) => ActionOutcome {
+                ok: false,
+                message,
+                audit: None,
+            },
         }
     }
 }
 
+/// An action done, said by `message`.
+fn done(message: String) -> ActionOutcome {
+    ActionOutcome {
+        ok: true,
+        message,
+        audit: None,
+    }
+}
+
 /// A new version holding what `version` held: the way back after a marker rotation.
-fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<String, String> {
+fn restore(
+    w: &mut World,
+    vault: &str,
+    object: &str,
+    version: &str,
+) -> Result<ActionOutcome, String> {
     let content = w
         .vaults
         .get(vault)
@@ -442,8 +460,7 @@ fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<St
         ));
     }
     let content = content.content.clone();
-    let old = short_version(version);
-    w.write_test_version(vault, object, Some(&content), &NewValue::Restore(&old))
+    w.write_test_version(vault, object, Some(&content), &NewValue::Restore(version))
 }
 
 fn fault_target((kind, namespace, name): world::WorkloadKey) -> FaultTarget {
