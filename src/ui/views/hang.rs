@@ -228,8 +228,19 @@ pub(crate) mod tests {
         proptest::collection::vec(
             (
                 proptest::sample::select(vec![
-                    "k", " ", "kv-shop-lab/checkout-db-password-", "https://x.vault.azure.net/",
-                    "é", "e\u{301}", "中", "🔑", "\u{200b}", "\u{a0}", "-", "/", "…",
+                    "k",
+                    " ",
+                    "kv-shop-lab/checkout-db-password-",
+                    "https://x.vault.azure.net/",
+                    "é",
+                    "e\u{301}",
+                    "中",
+                    "🔑",
+                    "\u{200b}",
+                    "\u{a0}",
+                    "-",
+                    "/",
+                    "…",
                 ]),
                 1..30usize,
             ),
