@@ -94,6 +94,28 @@ fn panes(body: Rect, detail_share: u16, detail_least: u16) -> (Rect, Rect, Rect)
 /// Rows the events pane keeps when the detail takes its least: its borders and one event.
 const EVENTS_LEAST: u16 = 3;
 
+/// `a` while the events pane shows an action's result (a rotation or restart timeline, `x`
+/// results) taking `rows_at(width)` rows, without a lesson: the result grows to its rows, up
+/// to the right column's share it takes under one ([`DETAIL_SHARE_WATCHING`]); the detail
+/// gives up the rest only. At 80×24 the events pane's 35% left four lines, the verdict cut
+/// after its third hop, the one that says whether a restart is needed out of view (audit
+/// VVV-time).
+pub fn showing_result(mut a: Areas, rows_at: impl Fn(u16) -> u16) -> Areas {
+    if a.too_small {
+        return a;
+    }
+    let column = Rect {
+        height: a.detail.height + a.events.height,
+        ..a.detail
+    };
+    let most = column.height - column.height * DETAIL_SHARE_WATCHING / 100;
+    let h = rows_at(column.width).clamp(a.events.height, most.max(a.events.height));
+    let [detail, events] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(h)]).areas(column);
+    (a.detail, a.events) = (detail, events);
+    a
+}
+
 /// Rows the detail keeps under a lesson: its header, the status line and a few more.
 const DETAIL_KEEPS: u16 = 5;
 /// Rows the detail keeps under a lesson that spans the body (borders included): its header,

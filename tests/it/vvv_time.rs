@@ -108,3 +108,82 @@ fn the_labs_rotation_keeps_the_whole_version_for_the_audit_log() {
     assert!(audit.contains(&new), "{out:?}");
     assert!(status_rows_at_80(&out) <= 2, "{out:?}");
 }
+
+/// README (`r`): the timeline replaces the events pane and ends "in a verdict per hop". At
+/// 80×24 without a lesson that pane kept its 35% of the right column: four lines, the verdict
+/// cut after its third hop (env / restart, the hop that says whether a restart is needed, out
+/// of view) and nothing on its border saying there was more. While a result is shown it takes
+/// 60% of the column, as under a lesson, and a result taller than the pane says on its border
+/// which lines show.
+#[test]
+fn the_rotation_verdict_is_readable_at_80x24_without_a_lesson() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use kvchain::source::SourceEvent;
+    use kvchain::source::lab::{self, export};
+    use kvchain::ui::app::{App, AppEvent, Effect};
+    use kvchain::ui::config::UiConfig;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    src.world_mut().run_until_stable(Duration::from_secs(600));
+    let snapshot = export::snapshot(src.world());
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(80, 24));
+    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
+    let chains = app.chains.clone();
+    let row = (0..app.tree.rows.len()).find(|&i| {
+        app.tree.select(i, &chains);
+        app.selected_pod()
+            .is_some_and(|(_, p)| p.starts_with("checkout-"))
+            && matches!(app.tree.selected_row(), kvchain::ui::tree::Row::Pod(..))
+    });
+    assert!(row.is_some(), "a checkout pod");
+    let mut fx = Vec::new();
+    for c in ['r', 'y'] {
+        fx = app.update(AppEvent::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    let Some(Effect::Act(action)) = fx.into_iter().find(|e| matches!(e, Effect::Act(_))) else {
+        panic!("no action confirmed: {:?}", app.message);
+    };
+    let out = src.act(&action);
+    app.update(AppEvent::ActionDone(out));
+    for _ in 0..40 {
+        src.world_mut().advance(Duration::from_secs(10));
+        app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+        let s = Arc::new(export::snapshot(src.world()));
+        app.update(AppEvent::Source(SourceEvent::Snapshot(s)));
+    }
+    assert!(
+        app.timeline.as_ref().is_some_and(|t| t.finished),
+        "the watch ended"
+    );
+    let a = app.areas();
+    assert!(
+        a.events.height * 10 >= (a.events.height + a.detail.height) * 6 - 10,
+        "the timeline takes 60% of the column: {a:?}"
+    );
+    let s = screen(&mut app);
+    assert!(!s.contains("CANARY"), "{s}");
+    let shown = pane(&s, a.events).join("\n");
+    for hop in [
+        "verdict",
+        "Key Vault: new version",
+        "mounted file",
+        "synced Secret",
+        "env / restart",
+    ] {
+        assert!(shown.contains(hop), "{hop:?} in\n{shown}\n---\n{s}");
+    }
+    // Taller than the pane: its border says which lines show.
+    let bottom = pane(&s, a.events).last().cloned().unwrap_or_default();
+    assert!(bottom.contains("lines 1–"), "{bottom}\n{s}");
+    assert!(
+        bottom.contains("done") && bottom.contains("esc closes"),
+        "{bottom}"
+    );
+}
