@@ -187,3 +187,68 @@ fn the_rotation_verdict_is_readable_at_80x24_without_a_lesson() {
         "{bottom}"
     );
 }
+
+/// README (TUI, Tree): a pod row names the pod, its worst link and code. A row wider than the
+/// tree was cut at its end: at 80×24 the two checkout pods both read `checkout-d7jg2fdwwk-`,
+/// the suffix that tells them apart cut off, and at 120×40 a row read `Consumers KVC`, its
+/// code's number cut. A row too wide keeps the code and drops the link's name (the code says
+/// it), then cuts the pod's name in its middle, keeping the end that tells the pods apart.
+#[test]
+fn tree_rows_keep_the_end_of_a_pod_name_and_its_code() {
+    use kvchain::source::SourceEvent;
+    use kvchain::source::lab::{self, export};
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+    use std::sync::Arc;
+
+    let mut src = lab::open("default", None).expect("built-in scenario");
+    src.world_mut()
+        .run_until_stable(std::time::Duration::from_secs(600));
+    let snapshot = export::snapshot(src.world());
+    let pods: Vec<String> = (snapshot.pods.items.iter())
+        .filter(|p| p.template_of.is_none())
+        .map(|p| p.name.to_string())
+        .collect();
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
+    for (w, h) in [(80, 24), (120, 40), (80, 60)] {
+        app.update(AppEvent::Resize(w, h));
+        let s = screen(&mut app);
+        let a = app.areas();
+        let rows = pane(&s, a.tree);
+        let mut seen = std::collections::BTreeSet::new();
+        for pod in &pods {
+            let tail = &pod[pod.len() - 5..];
+            let Some(row) = (rows.iter()).find(|r| r.contains('▸') && r.contains(tail)) else {
+                // Rows below the tree's last row are not drawn.
+                continue;
+            };
+            assert!(
+                seen.insert(row.clone()),
+                "{w}×{h}: two pods read alike: {row}"
+            );
+            if row.contains("KVC") {
+                assert!(
+                    regex_lite_code(row),
+                    "{w}×{h}: a code cut: {row}\n{}",
+                    rows.join("\n")
+                );
+            }
+        }
+        assert!(
+            seen.len() >= 8,
+            "{w}×{h}: {} pods read whole:\n{}",
+            seen.len(),
+            rows.join("\n")
+        );
+    }
+}
+
+/// Whether every `KVC` in `row` is followed by its three digits.
+fn regex_lite_code(row: &str) -> bool {
+    row.match_indices("KVC").all(|(i, _)| {
+        let digits: String = row[i + 3..].chars().take(3).collect();
+        digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit())
+    })
+}
