@@ -252,3 +252,43 @@ fn regex_lite_code(row: &str) -> bool {
         digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit())
     })
 }
+
+/// The detail's title names the link, the pod and its SecretProviderClass (README, Detail). At
+/// 80×24 it was cut at its end: `Pod · shop/checkout-d7jg2fdwwk-mnndv · spc/ch`, the SPC's
+/// name lost. A title too wide drops the namespace (the tree's row above says it), then cuts
+/// the pod's name in its middle.
+#[test]
+fn the_detail_title_keeps_the_spc_at_80x24() {
+    use kvchain::source::SourceEvent;
+    use kvchain::source::lab::{self, export};
+    use kvchain::ui::app::{App, AppEvent};
+    use kvchain::ui::config::UiConfig;
+    use std::sync::Arc;
+
+    let mut src = lab::open("healthy", None).expect("built-in scenario");
+    src.world_mut()
+        .run_until_stable(std::time::Duration::from_secs(600));
+    let snapshot = export::snapshot(src.world());
+    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
+    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
+    let chains = app.chains.clone();
+    let row = (0..app.tree.rows.len()).find(|&i| {
+        app.tree.select(i, &chains);
+        app.selected_pod()
+            .is_some_and(|(_, p)| p.starts_with("checkout-"))
+            && matches!(app.tree.selected_row(), kvchain::ui::tree::Row::Pod(..))
+    });
+    assert!(row.is_some(), "a checkout pod");
+    let (_, pod) = app.selected_pod().expect("selected");
+    let pod = pod.to_string();
+    for (w, h) in [(80, 24), (120, 40)] {
+        app.update(AppEvent::Resize(w, h));
+        let s = screen(&mut app);
+        let a = app.areas();
+        let title = pane(&s, a.detail).first().cloned().unwrap_or_default();
+        assert!(title.contains("spc/checkout-kv "), "{w}×{h}: {title}");
+        assert!(title.contains(&pod[pod.len() - 6..]), "{w}×{h}: {title}");
+        assert!(title.contains(" Pod · "), "{w}×{h}: {title}");
+    }
+}
