@@ -108,7 +108,8 @@ pub fn showing_result(mut a: Areas, rows_at: impl Fn(u16) -> u16) -> Areas {
         height: a.detail.height + a.events.height,
         ..a.detail
     };
-    let most = column.height - column.height * DETAIL_SHARE_WATCHING / 100;
+    let detail_least = u32::from(column.height) * u32::from(DETAIL_SHARE_WATCHING) / 100;
+    let most = column.height - u16::try_from(detail_least).unwrap_or(column.height);
     let h = rows_at(column.width).clamp(a.events.height, most.max(a.events.height));
     let [detail, events] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(h)]).areas(column);
@@ -229,5 +230,21 @@ mod tests {
         );
         assert_eq!(a.lesson.height, 12, "{a:?}");
         assert!(a.detail.height >= 10, "{a:?}");
+    }
+
+    /// A result shown without a lesson grows the events pane to its rows, up to 60% of the
+    /// right column, and never shrinks it; any terminal height (audit VVV-time).
+    #[test]
+    fn a_shown_result_takes_its_rows_up_to_sixty_percent() {
+        let a = layout_with(Rect::new(0, 0, 80, 24), false, 1);
+        let column = a.detail.height + a.events.height;
+        let small = showing_result(a, |_| 3);
+        assert_eq!(small, a, "a short result leaves the layout as it was");
+        let tall = showing_result(a, |_| 40);
+        assert_eq!(tall.events.height, column - column * 40 / 100, "{tall:?}");
+        assert_eq!(tall.detail.height + tall.events.height, column);
+        let huge = layout_with(Rect::new(0, 0, 300, u16::MAX), false, 1);
+        let huge = showing_result(huge, |_| u16::MAX);
+        assert!(huge.events.height > huge.detail.height, "{huge:?}");
     }
 }
