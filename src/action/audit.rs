@@ -53,7 +53,8 @@ impl AuditLog {
     pub fn record(&self, action: &Action, outcome: &ActionOutcome) -> std::io::Result<()> {
         let (kind, target) = action.describe();
         let result = if outcome.ok { "ok" } else { "failed" };
-        self.record_entry(kind, target, result, &outcome.message)
+        let message = outcome.audit.as_deref().unwrap_or(&outcome.message);
+        self.record_entry(kind, target, result, message)
     }
 
     /// Append one record of any kind (actions, lab faults).
@@ -125,6 +126,7 @@ mod tests {
             &ActionOutcome {
                 ok: true,
                 message: "new version 3f2a".into(),
+                audit: None,
             },
         )
         .unwrap();
@@ -137,6 +139,7 @@ mod tests {
             &ActionOutcome {
                 ok: false,
                 message: "forbidden".into(),
+                audit: None,
             },
         )
         .unwrap();

@@ -5,6 +5,7 @@
 //! is confirmed by typing the object name. The write itself is the Azure source's
 //! (`source::azure::rotate`): actions go back to the source that can carry them out.
 
+use super::ActionOutcome;
 use crate::snapshot::ObjectType;
 
 /// Why a rotation test cannot be offered for this object, if it cannot.
@@ -73,6 +74,30 @@ pub fn written(version: &str, vault: &str, object: &str, value: &NewValue) -> St
         NewValue::Restore(v) => format!("value of version {v} restored"),
     };
     format!("new version {version} of {vault}/{object} written ({what})")
+}
+
+/// What a rotation test wrote, as [`written`] says it: on the status line with the version
+/// ids cut ([`short_version`]), whole, the line took three rows at 80 columns; whole in the
+/// audit log, which is where they are looked up later (audit VVV-time).
+pub fn written_outcome(
+    version: &str,
+    vault: &str,
+    object: &str,
+    value: &NewValue,
+) -> ActionOutcome {
+    let old = match value {
+        NewValue::Restore(v) => short_version(v),
+        _ => String::new(),
+    };
+    let shown = match value {
+        NewValue::Restore(_) => NewValue::Restore(&old),
+        other => *other,
+    };
+    ActionOutcome {
+        ok: true,
+        message: written(&short_version(version), vault, object, &shown),
+        audit: Some(written(version, vault, object, value)),
+    }
 }
 
 /// A version id cut to its first 8 characters, as the timeline's step and the restore offer

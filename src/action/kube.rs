@@ -145,6 +145,7 @@ impl KubeActions {
                 return ActionOutcome {
                     ok: false,
                     message: plan.confirmation(),
+                    audit: None,
                 };
             }
             RestartPlan::ArgoRestart { namespace, name } => Api::<DynamicObject>::namespaced_with(
@@ -185,6 +186,7 @@ impl KubeActions {
                         return ActionOutcome {
                             ok: false,
                             message: format!("cannot rollout-restart a {other}"),
+                            audit: None,
                         };
                     }
                 }
@@ -209,10 +211,15 @@ impl KubeActions {
             }
         };
         match result {
-            Ok(message) => ActionOutcome { ok: true, message },
+            Ok(message) => ActionOutcome {
+                ok: true,
+                message,
+                audit: None,
+            },
             Err(e) => ActionOutcome {
                 ok: false,
                 message: describe_kube_error(&e),
+                audit: None,
             },
         }
     }

@@ -81,4 +81,8 @@ pub struct ActionOutcome {
     pub ok: bool,
     /// What happened, for the status line and the audit log (never a secret value).
     pub message: String,
+    /// What the audit log says instead, when the status line says it shorter: a rotation
+    /// test's version ids whole there, cut to 8 characters on screen (audit VVV-time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<String>,
 }

@@ -107,7 +107,7 @@ impl Source for Audited {
                         while let Some((action, reply, answer)) = waiting.next().await {
                             let outcome = answer.unwrap_or_else(|_| ActionOutcome {
                                 ok: false,
-                                message: "kvchain stopped before the source answered; the action may have been carried out".into(),
+                                message: "kvchain stopped before the source answered; the action may have been carried out".into(), audit: None
                             });
                             let _ = reply.send(record(log.as_ref(), &action, outcome));
                         }
@@ -139,7 +139,7 @@ impl Source for Audited {
                     Some((action, reply, answer)) = waiting.next() => {
                         let outcome = answer.unwrap_or_else(|_| ActionOutcome {
                             ok: false,
-                            message: "the source dropped the action without an answer".into(),
+                            message: "the source dropped the action without an answer".into(), audit: None
                         });
                         let _ = reply.send(record(log.as_ref(), &action, outcome));
                     }

@@ -64,6 +64,7 @@ impl Source for FrozenSource {
                         let _ = reply.send(ActionOutcome {
                             ok: false,
                             message: self.reason.clone(),
+                            audit: None,
                         });
                     }
                     SourceCommand::Permission { reply, .. } => {

@@ -241,12 +241,15 @@ impl App {
     pub fn areas(&self) -> Areas {
         let status = super::views::status::height(self, self.size.width);
         let a = super::layout::layout_with(self.size, self.banner_shown(), status);
+        let watching = self.timeline.is_some() || self.verified.is_some();
         match &self.lesson {
             Some(run) => {
-                let watching = self.timeline.is_some() || self.verified.is_some();
                 let rows = |w| super::views::lesson::rows(self, run, w);
                 super::layout::with_lesson(a, rows, watching)
             }
+            None if watching => super::layout::showing_result(a, |w| {
+                super::views::timeline::rows(self, w).unwrap_or_default()
+            }),
             None => a,
         }
     }

@@ -394,10 +394,12 @@ async fn event_loop(
                             Err(Unanswered::Refused) => ActionOutcome {
                                 ok: false,
                                 message: "this source does not carry out actions".into(),
+                                audit: None,
                             },
                             Err(Unanswered::Late) => ActionOutcome {
                                 ok: false,
                                 message: "no answer from the source after 5 minutes".into(),
+                                audit: None,
                             },
                         };
                         let _ = tx.send(if verify {

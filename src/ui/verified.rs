@@ -79,7 +79,7 @@ mod tests {
     fn one_item_per_line_with_its_status() {
         let outcome = ActionOutcome {
             ok: true,
-            message: "file redis-password: matches the vault's latest version\nenv REDIS_PASSWORD: stale: Secret cart-redis changed after the container started (restart needed)\n".into(),
+            message: "file redis-password: matches the vault's latest version\nenv REDIS_PASSWORD: stale: Secret cart-redis changed after the container started (restart needed)\n".into(), audit: None 
         };
         let v = Verified::new("verify shop/cart-1 [app]".into(), &outcome);
         assert_eq!(v.items.len(), 2);

@@ -272,10 +272,13 @@ async fn rotation_re_stamps_the_current_value_as_a_new_version() {
     // first hop (the vault's latest version) moves right after the write.
     run.until(10, |s| latest_version(s).as_deref() == Some(NEW_VERSION))
         .await;
+    // Audit VVV-time: the status line cuts the id to 8 characters, as the timeline and the
+    // lab show it (whole, the line took three rows at 80 columns); the audit log keeps it whole.
     assert_eq!(
         out.message,
-        format!("new version {NEW_VERSION} of {VAULT}/{OBJECT} written (same value re-stamped)")
+        format!("new version 03bcccc7… of {VAULT}/{OBJECT} written (same value re-stamped)")
     );
+    assert!(crate::vvv_time::status_rows_at_80(&out) <= 2, "{out:?}");
     // What was written: the same value, content type and tags, to the secret's own URL.
     let put = puts(&fake);
     assert_eq!(put.len(), 1, "{:?}", fake.log());
@@ -297,6 +300,10 @@ async fn rotation_re_stamps_the_current_value_as_a_new_version() {
         format!("keyvault {VAULT}/secrets/{OBJECT}")
     );
     assert_eq!(audit[0]["result"], "ok");
+    assert_eq!(
+        audit[0]["message"],
+        format!("new version {NEW_VERSION} of {VAULT}/{OBJECT} written (same value re-stamped)")
+    );
     run.assert_no_canary();
 }
 
@@ -329,14 +336,21 @@ async fn restore_writes_the_value_of_the_named_version_again() {
     assert_eq!(
         out.message,
         format!(
-            "new version 0a1b2c3d4e5f60718293a4b5c6d7e8f9 of {VAULT}/{OBJECT} written (value of version {OLD_VERSION} restored)"
+            "new version 0a1b2c3d… of {VAULT}/{OBJECT} written (value of version b82206cb… restored)"
         )
     );
+    assert!(crate::vvv_time::status_rows_at_80(&out) <= 2, "{out:?}");
     let put = puts(&fake);
     assert_eq!(put.len(), 1, "{:?}", fake.log());
     assert_eq!(put[0]["value"], CANARY_KV, "the old value, not the marker");
     let audit = run.audit_lines();
     assert_eq!(audit[0]["action"], "restore");
+    assert_eq!(
+        audit[0]["message"],
+        format!(
+            "new version 0a1b2c3d4e5f60718293a4b5c6d7e8f9 of {VAULT}/{OBJECT} written (value of version {OLD_VERSION} restored)"
+        )
+    );
     assert_eq!(
         audit[0]["target"],
         format!("keyvault {VAULT}/secrets/{OBJECT} from version {OLD_VERSION}")

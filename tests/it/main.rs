@@ -392,3 +392,4 @@ mod uuu_time;
 mod uuu_time2;
 mod vvv_honest;
 mod vvv_real;
+mod vvv_time;

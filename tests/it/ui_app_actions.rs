@@ -128,6 +128,7 @@ fn a_successful_restart_starts_a_timeline_and_esc_closes_it() {
     a.update(AppEvent::ActionDone(kvchain::action::ActionOutcome {
         ok: true,
         message: "rollout restart of Deployment/worker".into(),
+        audit: None,
     }));
     let tl = a.timeline.clone().expect("timeline");
     assert!(!tl.title.is_empty());
@@ -146,6 +147,7 @@ fn a_failed_action_starts_no_timeline() {
     a.update(AppEvent::ActionDone(kvchain::action::ActionOutcome {
         ok: false,
         message: "forbidden: cannot patch deployments".into(),
+        audit: None,
     }));
     assert!(a.timeline.is_none());
     assert!(a.message.as_ref().unwrap().0.contains("forbidden"));

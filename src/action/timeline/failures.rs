@@ -92,6 +92,12 @@ impl MountFailures {
             if !current(&pod, &e.involved_uid, e.last_seen) {
                 continue;
             }
+            // The latest failure, whatever order the events are listed in.
+            if (self.by_pod.get(&pod))
+                .is_some_and(|f| f.code.is_some() && f.last_seen > e.last_seen)
+            {
+                continue;
+            }
             let line = crate::glance::decisive(&e.message);
             let (uid, last_seen) = (e.involved_uid.clone(), e.last_seen);
             match classify_event(&e.reason, &e.message) {
@@ -162,6 +168,37 @@ impl MountFailures {
             ),
             None => f.line.clone(),
         }
+    }
+
+    /// The failure of the pod a step key belongs to in kvchain's words only: its code, link
+    /// and short cause (`catalog::short`), never the event's text, which quotes what the
+    /// provider and Key Vault answered (audit VVV-time). `None`: no failure of that pod.
+    pub fn cause_of_key(&self, key: &str) -> Option<String> {
+        let f = self
+            .by_pod
+            .get(key.strip_prefix("pod:")?.split('|').next()?)?;
+        let Some(code) = f.code else {
+            return Some(format!(
+                "its latest {} names no cause kvchain classifies (kubectl describe pod)",
+                self.reason
+            ));
+        };
+        let label = f.label.clone().unwrap_or_else(|| code.to_string());
+        // Every code the label names (`KVC501, KVC502 or KVC503`), each in its own words.
+        let causes: Vec<&str> = (label.split([',', ' ']))
+            .filter_map(crate::chain::Code::parse)
+            .map(crate::chain::catalog::short)
+            .collect();
+        let causes = match causes.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, first)) => format!("{} or {last}", first.join(", ")),
+            None => code.title().to_string(),
+        };
+        Some(format!(
+            "its latest {} is {label} ({} link: {causes})",
+            self.reason,
+            code.link().title(),
+        ))
     }
 
     /// The failure of pod `name` in `namespace`.

@@ -53,6 +53,9 @@ pub struct RotationWatch {
     follow_up: Option<String>,
     /// Pods whose rotation polls failed since the start, and why.
     failures: MountFailures,
+    /// Pods whose mount failed since the start (FailedMount), and why: a pod made since the
+    /// write is stuck on its mount, not on a rotation poll.
+    failed_mounts: MountFailures,
     /// Consumer steps (env, a Secret's volume, a subPath copy) and the synced Secret step
     /// they wait on, with the restart they need when it was Reloader's rollout they waited
     /// for (FACTS §10): told when the watch ends with them still waiting.
@@ -109,6 +112,7 @@ impl RotationWatch {
             verdict: Vec::new(),
             follow_up: None,
             failures: MountFailures::new("MountRotationFailed"),
+            failed_mounts: MountFailures::new("FailedMount"),
             waits_on: BTreeMap::new(),
             secrets_seen: BTreeMap::new(),
             rollouts: BTreeMap::new(),
@@ -196,6 +200,8 @@ impl RotationWatch {
         self.observe_vault(s);
         (self.failures).observe(s, self.started_at);
         self.failures.blame(chains);
+        (self.failed_mounts).observe(s, self.started_at);
+        self.failed_mounts.blame(chains);
         let rotation_off = s
             .cluster
             .csi_driver
@@ -246,7 +252,7 @@ impl RotationWatch {
 
     fn finish(&mut self) {
         let poll = short_duration(self.poll);
-        let failures = &self.failures;
+        let (failures, failed_mounts) = (&self.failures, &self.failed_mounts);
         let (seen, made_after) = (&self.secrets_seen, &self.made_after);
         let stuck = |key: &str| {
             let new_pod = key
@@ -254,7 +260,7 @@ impl RotationWatch {
                 .next()
                 .is_some_and(|p| made_after.contains(p));
             let secret = seen.get(key).copied().flatten();
-            stuck_reason(failures, &poll, key, secret, new_pod)
+            stuck_reason(failures, failed_mounts, &poll, key, secret, new_pod)
         };
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.

@@ -7,7 +7,7 @@ use azure_security_keyvault_secrets::models::SetSecretParameters;
 
 use super::http::FetchError;
 use crate::action::ActionOutcome;
-use crate::action::keyvault::{NewValue, marker_value};
+use crate::action::keyvault::{self, NewValue, marker_value};
 
 /// Write a new version of `object`. Returns the outcome with the new version id.
 pub async fn rotate(
@@ -20,6 +20,7 @@ pub async fn rotate(
     let fail = |step: Step, e: azure_core::Error| ActionOutcome {
         ok: false,
         message: failure(step, vault, object, &e),
+        audit: None,
     };
     let version = match value {
         NewValue::Restore(v) => Some(
@@ -64,10 +65,7 @@ pub async fn rotate(
                 .and_then(|id| id.rsplit('/').next())
                 .unwrap_or("?")
                 .to_string();
-            ActionOutcome {
-                ok: true,
-                message: crate::action::keyvault::written(&version, vault, object, &value),
-            }
+            keyvault::written_outcome(&version, vault, object, &value)
         }
         Err(e) => fail(Step::Write, e),
     }

@@ -192,7 +192,13 @@ impl VaultAccess {
     ) -> ActionOutcome {
         let (cloud, client) = match self.client(s) {
             Ok(c) => c,
-            Err(message) => return ActionOutcome { ok: false, message },
+            Err(message) => {
+                return ActionOutcome {
+                    ok: false,
+                    message,
+                    audit: None,
+                };
+            }
         };
         let outcome = super::rotate::rotate(&client, &s.vault, &s.object, value, at).await;
         if outcome.ok {

@@ -9,6 +9,7 @@
 //! from the real thing. The world is synchronous and deterministic; [`LabSource`] wraps it in
 //! a task that paces lab time against the wall clock.
 
+mod act;
 pub mod azure;
 pub mod clock;
 pub mod config_map;
@@ -35,9 +36,7 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use crate::action::keyvault::{self, NewValue, short_version};
 use crate::action::reveal::{RevealTarget, Revealed};
-use crate::action::{Action, ActionOutcome};
 use crate::input::InputError;
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
 use crate::source::{FaultTarget, LabControl, LabStatus, Source, SourceCommand, SourceEvent};
@@ -387,63 +386,6 @@ impl LabSource {
             } => faults::repair(w, id),
         }
     }
-
-    /// Carries out a confirmed user action against the lab.
-    pub fn act(&mut self, action: &Action) -> ActionOutcome {
-        let w = &mut self.world;
-        let r = match action {
-            Action::Rotate {
-                vault,
-                object,
-                marker,
-            } => {
-                let value = marker.then(|| keyvault::marker_value(w.now()));
-                let how = NewValue::rotation(*marker);
-                w.write_test_version(vault, object, value.as_deref().map(str::as_bytes), &how)
-            }
-            Action::Restore {
-                vault,
-                object,
-                version,
-            } => restore(w, vault, object, version),
-            Action::Restart { namespace, pod } => w.restart_pod(namespace, pod),
-            Action::Verify {
-                namespace,
-                pod,
-                container,
-            } => w.verify(namespace, pod, container),
-        };
-        match r {
-            Ok(message) => ActionOutcome { ok: true, message },
-            Err(message) => ActionOutcome { ok: false, message },
-        }
-    }
-}
-
-/// A new version holding what `version` held: the way back after a marker rotation.
-fn restore(w: &mut World, vault: &str, object: &str, version: &str) -> Result<String, String> {
-    let content = w
-        .vaults
-        .get(vault)
-        .ok_or_else(|| format!("vault {vault} not found"))?
-        .objects
-        .get(&(crate::snapshot::ObjectType::Secret, object.to_string()))
-        .ok_or_else(|| format!("secret {object} not found in vault {vault}"))?
-        .versions
-        .iter()
-        .find(|v| v.id == version)
-        .ok_or_else(|| format!("secret {object} has no version {version} in vault {vault}"))?;
-    // Reading it is a GET of that version, which Key Vault refuses while it is disabled
-    // (FACTS §5, 403 SecretDisabled; audit S3).
-    if !content.enabled {
-        return Err(azure::refused_disabled(
-            &format!("version {version} of secret {object} in vault {vault}"),
-            "enable it to restore its value",
-        ));
-    }
-    let content = content.content.clone();
-    let old = short_version(version);
-    w.write_test_version(vault, object, Some(&content), &NewValue::Restore(&old))
 }
 
 fn fault_target((kind, namespace, name): world::WorkloadKey) -> FaultTarget {

@@ -33,7 +33,11 @@ pub struct Ctx {
 }
 
 fn refused(message: String) -> ActionOutcome {
-    ActionOutcome { ok: false, message }
+    ActionOutcome {
+        ok: false,
+        message,
+        audit: None,
+    }
 }
 
 fn loaded(ctx: &Ctx) -> Result<&Snapshot, String> {
@@ -226,7 +230,11 @@ async fn verify(ctx: &Ctx, namespace: &str, pod: &str, container: &str) -> Actio
     };
     if plan.is_empty() {
         let (ok, message) = verify::report(&plan, &Default::default());
-        return ActionOutcome { ok, message };
+        return ActionOutcome {
+            ok,
+            message,
+            audit: None,
+        };
     }
     let kube = KubeActions::new(ctx.client.clone());
     if let Err(why) = kube.check_exec_allowed(namespace, pod).await {
@@ -242,7 +250,11 @@ async fn verify(ctx: &Ctx, namespace: &str, pod: &str, container: &str) -> Actio
         )
         .await;
     let (ok, message) = verify::report(&plan, &reading);
-    ActionOutcome { ok, message }
+    ActionOutcome {
+        ok,
+        message,
+        audit: None,
+    }
 }
 
 /// Runs `action` against the cluster and Key Vault.

@@ -12,18 +12,31 @@ use crate::ui::app::{App, Pane};
 use crate::ui::fix_text::Fix;
 use crate::ui::theme::Theme;
 
+/// The pane's title in `room` cells: the link, the pod (its namespace) and its SPC. Too wide,
+/// it drops the namespace (the tree says it), then cuts the pod's name in its middle: cut at
+/// its end it lost the SPC's name at 80 columns (audit VVV-time).
+fn title(link: &str, ns: &str, name: &str, spc: &str, room: usize) -> String {
+    let whole = format!(" {link} · {ns}/{name} · spc/{spc} ");
+    if super::hang::cells(&whole) <= room {
+        return whole;
+    }
+    let around = super::hang::cells(&format!(" {link} ·  · spc/{spc} "));
+    let name = super::tree_row::middle_cut(name, room.saturating_sub(around).max(12));
+    format!(" {link} · {name} · spc/{spc} ")
+}
+
 /// Returns the scroll offset drawn at: the asked one, bounded so the last line stays in view.
 pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
     let focused = app.focus == Pane::Detail;
     let chain = app.selected_chain();
     let title = match chain {
-        Some(c) => format!(
-            " {} · {}/{} · spc/{} ",
+        Some(c) => title(
             app.link.title(),
-            c.namespace,
-            crate::ui::subject::name(c),
-            c.spc
+            &c.namespace,
+            &crate::ui::subject::name(c),
+            &c.spc,
+            usize::from(area.width.saturating_sub(2)),
         ),
         None => " Detail ".to_string(),
     };

@@ -162,7 +162,7 @@ pub fn split_at_width(s: &str, room: usize) -> (&str, &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ui::testing::lines_text;
 
@@ -220,5 +220,56 @@ mod tests {
         let rows = wrap(&line, 5, 0);
         assert_eq!(lines_text(&rows), "aa bb\ncc");
         assert_eq!(rows[1].spans[0].style, bold);
+    }
+
+    /// Text that is not plain ASCII words: long unbreakable names and URLs, wide characters
+    /// (CJK, emoji), combining marks, zero-width and non-breaking spaces.
+    pub(crate) fn awkward_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(
+            (
+                proptest::sample::select(vec![
+                    "k",
+                    " ",
+                    "kv-shop-lab/checkout-db-password-",
+                    "https://x.vault.azure.net/",
+                    "é",
+                    "e\u{301}",
+                    "中",
+                    "🔑",
+                    "\u{200b}",
+                    "\u{a0}",
+                    "-",
+                    "/",
+                    "…",
+                ]),
+                1..30usize,
+            ),
+            0..12,
+        )
+        .prop_map(|parts| parts.iter().map(|(p, n)| p.repeat(*n)).collect())
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// Audit VVV-time: a long object name or URL in a finding at any width is wrapped,
+        /// never lost: the rows hold every character of the line, in order, its end too; no
+        /// row is wider than the pane (a character wider than a whole row aside); no panic.
+        #[test]
+        fn a_wrapped_line_keeps_every_character_of_its_words(
+            text in awkward_text(),
+            width in 1..100usize,
+            hang in 0..20usize,
+        ) {
+            let line = Line::from(vec![Span::raw("seen "), Span::raw(text.clone())]);
+            let rows = wrap(&line, width, hang);
+            let kept: String = rows.iter().flat_map(|r| r.spans.iter())
+                .flat_map(|s| s.content.chars()).filter(|c| *c != ' ').collect();
+            let said: String = format!("seen {text}").chars().filter(|c| *c != ' ').collect();
+            proptest::prop_assert_eq!(kept, said);
+            for r in &rows {
+                proptest::prop_assert!(r.width() <= width.max(2), "{} > {width}: {r:?}", r.width());
+            }
+        }
     }
 }

@@ -16,9 +16,7 @@ use crate::ui::keymap::UiAction;
 pub fn rows(app: &App, run: &LessonRun, width: u16) -> u16 {
     let (_, lines) = content(app, run);
     let inner = width.saturating_sub(2).max(1);
-    let n = Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
-        .line_count(inner);
+    let n = paragraph(lines).line_count(inner);
     u16::try_from(n).unwrap_or(u16::MAX).saturating_add(2)
 }
 
@@ -29,7 +27,7 @@ pub fn rows(app: &App, run: &LessonRun, width: u16) -> u16 {
 pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) -> u16 {
     let t = &app.theme;
     let (title, lines) = content(app, run);
-    let p = Paragraph::new(lines).wrap(Wrap { trim: true });
+    let p = paragraph(lines);
     let total = p.line_count(area.width.saturating_sub(2).max(1));
     let scroll = super::scroll::clamp(&p.clone().block(Block::bordered()), area, app.lesson_scroll);
     let focused = app.focus == Pane::Lesson;
@@ -57,6 +55,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) -> u16 {
     }
     f.render_widget(p.block(block).scroll((scroll, 0)), area);
     scroll
+}
+
+/// The step's lines wrapped to the pane, as [`rows`] counts them and [`draw`] draws them.
+fn paragraph(lines: Vec<Line<'static>>) -> Paragraph<'static> {
+    Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
 /// The pane's title and lines: the step's text, reflowed, and what its check waits for.
@@ -135,4 +138,41 @@ fn content(app: &App, run: &LessonRun) -> (String, Vec<Line<'static>>) {
         lines.push(last);
     }
     (title, lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::widgets::Widget;
+
+    proptest::proptest! {
+        /// Audit VVV-time: a step naming a long object or URL is wrapped in the pane, not
+        /// cut: drawn at any width in the rows [`rows`] counts for it, every character of
+        /// the step shows, in order, its end too; wide characters and combining marks
+        /// neither panic nor push text past the border.
+        #[test]
+        fn a_step_with_long_words_is_drawn_whole_in_the_rows_counted(
+            text in crate::ui::views::hang::tests::awkward_text(),
+            width in 20u16..100,
+        ) {
+            let lines = vec![Line::raw(text.clone()), Line::raw("… waiting for: x")];
+            let inner = width - 2;
+            let n = u16::try_from(paragraph(lines.clone()).line_count(inner)).unwrap();
+            let area = Rect::new(0, 0, width, n + 2);
+            let mut buf = Buffer::empty(area);
+            paragraph(lines).block(Block::bordered()).render(area, &mut buf);
+            let mut drawn = String::new();
+            for y in 1..=n {
+                for x in 1..width - 1 {
+                    drawn.push_str(buf[(x, y)].symbol());
+                }
+            }
+            let keep = |s: &str| -> String {
+                s.chars().filter(|c| !c.is_whitespace() && *c != '\u{200b}').collect()
+            };
+            let said = keep(&format!("{text}… waiting for: x"));
+            proptest::prop_assert_eq!(keep(&drawn), said);
+        }
+    }
 }

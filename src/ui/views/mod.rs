@@ -17,6 +17,7 @@ pub mod status;
 pub mod strip;
 pub mod timeline;
 pub mod tree;
+mod tree_row;
 
 use ratatui::Frame;
 use ratatui::widgets::Block;

@@ -99,9 +99,47 @@ fn step_lines(app: &App, steps: &[Step], width: usize) -> Vec<Line<'static>> {
 /// The cells a state needs beside its label for the labels to line up (`✓ at +1m52s`).
 const STATE_ROOM: usize = 12;
 
+/// The rows the result shown in the events pane (a timeline or `x` results) needs at `width`
+/// columns, its borders included; `None` when none is shown.
+pub fn rows(app: &App, width: u16) -> Option<u16> {
+    let inner = width.saturating_sub(2).max(1);
+    let lines = match (&app.verified, &app.timeline) {
+        (Some(v), _) => verified_lines(app, v, usize::from(inner)),
+        (None, Some(tl)) => timeline_lines(app, tl, usize::from(inner)),
+        (None, None) => return None,
+    };
+    let n = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .line_count(inner);
+    Some(u16::try_from(n).unwrap_or(u16::MAX).saturating_add(2))
+}
+
 pub fn draw_timeline(f: &mut Frame, area: Rect, app: &App, tl: &Timeline) -> u16 {
-    let t = &app.theme;
     let width = usize::from(area.width.saturating_sub(2)).max(1);
+    let lines = timeline_lines(app, tl, width);
+    let state = if tl.finished { "done" } else { "watching" };
+    // The object in the title, the progress in the bottom border with the way out: a title
+    // holding both was cut at 80 columns before it said whether the watch was done.
+    let title = format!(" {} ", tl.title);
+    let (elapsed, deadline) = (short_duration(tl.elapsed), short_duration(tl.deadline));
+    let progress = move |shown: Option<(usize, usize, usize)>| match shown {
+        None => vec![format!(" +{elapsed} of {deadline} · {state} · esc closes ")],
+        // Longest first: the first that fits the border is drawn.
+        Some((first, last, total)) => vec![
+            format!(
+                " +{elapsed} of {deadline} · {state} · lines {first}–{last} of {total} · esc closes "
+            ),
+            format!(" +{elapsed} · {state} · lines {first}–{last} of {total} · esc closes "),
+            format!(" +{elapsed} · {state} · lines {first}–{last}/{total} · esc closes "),
+            format!(" +{elapsed} · {state} · lines {first}–{last}/{total} · esc "),
+        ],
+    };
+    draw_closable(f, area, app, title, progress, lines)
+}
+
+/// The timeline's lines at `width` cells: its verdict once it ended, then every step.
+fn timeline_lines(app: &App, tl: &Timeline, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
     let mut lines: Vec<Line> = Vec::new();
     if tl.finished && !tl.verdict.is_empty() {
         lines.push(Line::styled("verdict", t.title()));
@@ -113,25 +151,27 @@ pub fn draw_timeline(f: &mut Frame, area: Rect, app: &App, tl: &Timeline) -> u16
         lines.push(Line::styled("steps", t.title()));
     }
     lines.extend(step_lines(app, &tl.steps, width));
-    let state = if tl.finished { "done" } else { "watching" };
-    // The object in the title, the progress in the bottom border with the way out: a title
-    // holding both was cut at 80 columns before it said whether the watch was done.
-    let title = format!(" {} ", tl.title);
-    let progress = format!(
-        " +{} of {} · {state} · esc closes ",
-        short_duration(tl.elapsed),
-        short_duration(tl.deadline)
-    );
-    draw_closable(f, area, app, title, progress, lines)
+    lines
 }
 
 pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) -> u16 {
-    let t = &app.theme;
     let width = usize::from(area.width.saturating_sub(2)).max(1);
-    // Continued under the text, not under the symbol, like the timeline's steps.
-    let lines: Vec<Line> = v
-        .items
-        .iter()
+    let lines = verified_lines(app, v, width);
+    let bottom = |shown: Option<(usize, usize, usize)>| match shown {
+        None => vec![" esc closes ".to_string()],
+        Some((first, last, total)) => vec![
+            format!(" lines {first}–{last} of {total} · esc closes "),
+            format!(" lines {first}–{last}/{total} · esc "),
+        ],
+    };
+    draw_closable(f, area, app, format!(" {} ", v.title), bottom, lines)
+}
+
+/// `x` results at `width` cells, one item a line, continued under its text, not under its
+/// symbol, like the timeline's steps.
+fn verified_lines(app: &App, v: &Verified, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    (v.items.iter())
         .flat_map(|(status, text)| {
             let line = Line::from(vec![
                 Span::styled(format!("{} ", status.symbol()), t.status(*status)),
@@ -139,37 +179,43 @@ pub fn draw_verified(f: &mut Frame, area: Rect, app: &App, v: &Verified) -> u16 
             ]);
             super::hang::wrap(&line, width, 2)
         })
-        .collect();
-    draw_closable(
-        f,
-        area,
-        app,
-        format!(" {} ", v.title),
-        " esc closes ".into(),
-        lines,
-    )
+        .collect()
 }
 
 /// The events pane while it shows an action's result: titled, scrollable, `esc` closes it.
-/// Returns the scroll offset drawn at (bounded to the content).
+/// `bottom` words the bottom border, given which lines show (first, last, of) when the
+/// result is taller than the pane — the first of its wordings that fits: a verdict cut at the
+/// pane's edge read as whole (audit VVV-time). Returns the scroll offset drawn at (bounded to
+/// the content).
 fn draw_closable(
     f: &mut Frame,
     area: Rect,
     app: &App,
     title: String,
-    bottom: String,
+    bottom: impl Fn(Option<(usize, usize, usize)>) -> Vec<String>,
     lines: Vec<Line>,
 ) -> u16 {
     let t = &app.theme;
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = p.line_count(area.width.saturating_sub(2).max(1));
+    let scroll = super::scroll::clamp(&p.clone().block(Block::bordered()), area, app.events_scroll);
+    let shown = usize::from(area.height.saturating_sub(2));
+    let lines = (total > shown).then(|| {
+        let first = usize::from(scroll) + 1;
+        (first, (usize::from(scroll) + shown).min(total), total)
+    });
+    let room = usize::from(area.width.saturating_sub(2));
+    let wordings = bottom(lines);
+    let said = (wordings.iter())
+        .find(|w| super::hang::cells(w) <= room)
+        .or(wordings.last())
+        .cloned()
+        .unwrap_or_default();
     let block = Block::bordered()
         .title(title)
-        .title_bottom(Line::styled(bottom, t.muted()))
+        .title_bottom(Line::styled(said, t.muted()))
         .border_style(t.border(app.focus == Pane::Events))
         .title_style(t.title());
-    let p = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false });
-    let scroll = super::scroll::clamp(&p, area, app.events_scroll);
-    f.render_widget(p.scroll((scroll, 0)), area);
+    f.render_widget(p.block(block).scroll((scroll, 0)), area);
     scroll
 }

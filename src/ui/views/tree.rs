@@ -35,7 +35,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let mut lines = Vec::with_capacity(height);
     for i in app.tree.offset..end {
         let row = app.tree.rows[i];
-        let mut line = row_line(app, row);
+        let mut line = row_line(app, row, inner_w);
         if i == app.tree.selected {
             // Pad so the highlight spans the whole row.
             let w = line.width();
@@ -92,7 +92,8 @@ pub fn counts_spans(app: &App, c: &Counts) -> Vec<Span<'static>> {
     v
 }
 
-fn row_line(app: &App, row: Row) -> Line<'static> {
+/// A tree row at `width` cells (the pane's inside).
+fn row_line(app: &App, row: Row, width: usize) -> Line<'static> {
     let t = &app.theme;
     let tree = &app.tree;
     let status = tree.row_status(row, &app.chains);
@@ -130,8 +131,10 @@ fn row_line(app: &App, row: Row) -> Line<'static> {
         }
         Row::Pod(n, w, p) => {
             let pod = &tree.namespaces[n].workloads[w].pods[p];
-            spans.push(Span::raw(tree.pod_name(n, w, p, &app.chains).to_string()));
+            let name = tree.pod_name(n, w, p, &app.chains);
             // The worst link of the pod, and its code: the answer at a glance.
+            let mut link = None;
+            let mut code = None;
             if pod.worst != Status::Ok
                 && let Some(c) = tree
                     .pod_chains(n, w, p)
@@ -141,22 +144,24 @@ fn row_line(app: &App, row: Row) -> Line<'static> {
             {
                 let worst = c.worst();
                 if let Some(l) = c.links.iter().find(|l| l.status == worst) {
-                    spans.push(Span::styled(
+                    link = Some(Span::styled(
                         format!("  {}", l.link.title()),
                         t.status(worst),
                     ));
-                    match l.findings.first() {
-                        Some(f) => spans.push(Span::styled(format!(" {}", f.code), t.muted())),
+                    code = match l.findings.first() {
+                        Some(f) => Some(Span::styled(format!(" {}", f.code), t.muted())),
                         // A pending link no code says why it waits: its summary does ("Job
                         // finished" for a finished pod, not a bare "… Mount" read as a mount
                         // on its way).
                         None if worst == Status::Pending => {
-                            spans.push(Span::styled(format!(" {}", l.summary), t.muted()));
+                            Some(Span::styled(format!(" {}", l.summary), t.muted()))
                         }
-                        None => {}
-                    }
+                        None => None,
+                    };
                 }
             }
+            let room = width.saturating_sub(spans.iter().map(Span::width).sum());
+            spans.extend(super::tree_row::pod(&name, link, code, room));
         }
         Row::Chain(..) => {
             if let Some(c) = tree.row_chain(row).and_then(|i| app.chains.get(i)) {

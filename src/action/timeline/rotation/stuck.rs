@@ -8,16 +8,22 @@ use super::MountFailures;
 /// `new_pod`: the step's pod was made after the action (a rollout's, or one re-created under
 /// an earlier pod's name): its mount at creation reads the vault's latest version, no
 /// rotation poll brings it (FACTS §1, §4, §11), and an earlier pod's failed polls are not its
-/// own (`MountFailures` keeps only the current pod's).
+/// own (`MountFailures` keeps only the current pod's); its latest FailedMount since the write
+/// (`failed_mounts`, FACTS §3) says why, in kvchain's words.
 pub(super) fn stuck_reason(
     failures: &MountFailures,
+    failed_mounts: &MountFailures,
     poll: &str,
     key: &str,
     secret: Option<bool>,
     new_pod: bool,
 ) -> String {
+    const NEW_POD: &str = "made after the write, its mount reads the vault's latest version when it succeeds (no rotation poll needed), yet no SecretProviderClassPodStatus of this pod shows it";
     match (key.rsplit('|').next(), failures.of_key(key)) {
-        (Some("mount" | "file"), None) if new_pod => "made after the write, its mount reads the vault's latest version when it succeeds (no rotation poll needed), yet no SecretProviderClassPodStatus of this pod shows it: check the pod's FailedMount events and the driver and provider logs".to_string(),
+        (Some("mount" | "file"), None) if new_pod => match failed_mounts.cause_of_key(key) {
+            Some(cause) => format!("{NEW_POD}: {cause}"),
+            None => format!("{NEW_POD}: check the pod's FailedMount events and the driver and provider logs"),
+        },
         (Some("vault"), _) => "the vault shows no new version".to_string(),
         (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
         (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),

@@ -70,3 +70,97 @@ fn a_pod_made_again_keeps_its_own_failed_polls() {
     let why = stuck_after_made_again("u-1", "u-2", "u-2");
     assert!(why.contains("rotation polls fail"), "{why}");
 }
+
+const NO_FIC: &str = "rpc error: code = Unknown desc = failed to mount secrets store objects for pod pay/web-1, err: rpc error: code = Unknown desc = AADSTS70021: No matching federated identity record found for presented assertion.";
+const TIMED_OUT: &str = "Unable to attach or mount volumes: unmounted volumes=[secrets], unattached volumes=[]: timed out waiting for the condition";
+
+/// `s` with FailedMount events on pod web-1: `(uid, last seen, message)`.
+fn failed_mounts(mut s: Snapshot, events: &[(&str, i64, &str)]) -> Snapshot {
+    s.events = Coll::known(
+        (events.iter())
+            .map(|(uid, seen, message)| EventObs {
+                namespace: "pay".into(),
+                involved_kind: "Pod".into(),
+                involved_name: "web-1".into(),
+                involved_uid: (*uid).into(),
+                type_: "Warning".into(),
+                reason: "FailedMount".into(),
+                message: (*message).into(),
+                count: 1,
+                last_seen: Some(t(*seen)),
+                ..Default::default()
+            })
+            .collect(),
+    );
+    s
+}
+
+/// The mounted version step of web-1 made again at +90 (uid u-2) with `events` in the
+/// snapshots after it.
+fn stuck_with_failed_mounts(events: &[(&str, i64, &str)]) -> String {
+    let before = web_1_made_again(world(0, 1, 1, -3000, 1, -3000), "u-1", -3600);
+    let mut w = RotationWatch::new(&before, "kv-pay", "db-pass");
+    let again = web_1_made_again(world(140, 2, 1, -3000, 1, -3000), "u-2", 90);
+    w.observe(&failed_mounts(again, events));
+    w.tick(t(1000));
+    let tl = w.timeline();
+    match state_of(&tl, "web-1: mounted version") {
+        StepState::Stuck(why) => why.clone(),
+        other => panic!("{other:?}: {tl:#?}"),
+    }
+}
+
+/// Audit VVV-time: a pod made after the write whose mount fails was stuck "check the pod's
+/// FailedMount events" while the snapshot held them. The latest FailedMount about this pod
+/// (its uid: not the earlier pod's under the name, nor one from before the write) says why,
+/// in kvchain's words — its code, link and short cause, never the event's raw text (FACTS §3,
+/// §11; README: the step names its FailedMount). A later message naming no cause (the kubelet's
+/// timeout) does not hide it.
+#[test]
+fn a_pod_made_after_the_write_says_what_its_failed_mount_says() {
+    let why = stuck_with_failed_mounts(&[
+        ("u-1", 60, NO_FIC),
+        ("u-1", -100, NO_FIC),
+        ("u-2", 120, DENIED),
+        ("u-2", 130, TIMED_OUT),
+    ]);
+    assert!(why.contains("made after the write"), "{why}");
+    assert!(why.contains("FailedMount"), "{why}");
+    assert!(
+        why.contains("KVC501") && why.contains("Access link"),
+        "{why}"
+    );
+    for raw in [
+        "Caller is not",
+        "StatusCode",
+        "Forbidden",
+        "autorest",
+        "timed out",
+    ] {
+        assert!(!why.contains(raw), "{raw}: {why}");
+    }
+    assert!(
+        !why.contains("KVC405") && !why.contains("Federation"),
+        "{why}"
+    );
+    // The latest of two causes, whatever order the events are listed in.
+    for events in [
+        [("u-2", 100, DENIED), ("u-2", 120, NO_FIC)],
+        [("u-2", 120, NO_FIC), ("u-2", 100, DENIED)],
+    ] {
+        let why = stuck_with_failed_mounts(&events);
+        assert!(why.contains("KVC405") && !why.contains("KVC501"), "{why}");
+    }
+}
+
+/// One whose FailedMount names no cause kvchain classifies says so, without its text.
+#[test]
+fn a_failed_mount_of_no_known_cause_is_said_without_its_text() {
+    let why = stuck_with_failed_mounts(&[("u-2", 120, TIMED_OUT)]);
+    assert!(why.contains("its latest FailedMount"), "{why}");
+    assert!(!why.contains("timed out"), "{why}");
+    // None at all: still the events to check.
+    let why = stuck_with_failed_mounts(&[("u-1", 60, DENIED)]);
+    assert!(why.contains("check the pod's FailedMount events"), "{why}");
+    assert!(!why.contains("KVC501"), "{why}");
+}

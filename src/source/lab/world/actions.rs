@@ -2,7 +2,7 @@
 //! verify.
 
 use super::*;
-use crate::action::keyvault::{self, NewValue, short_version};
+use crate::action::keyvault::{self, NewValue};
 use crate::chain::restart_plan::RestartPlan;
 
 impl World {
@@ -49,17 +49,17 @@ impl World {
     }
 
     /// A rotation test's new version (`r`, `M`, a restore), said as the live source says it
-    /// (`keyvault::written`) with the version ids cut: whole, the message took three status
-    /// rows at 80 columns (audit UUU-time2).
+    /// (`keyvault::written_outcome`): the version ids cut on the status line, where whole they
+    /// took three rows at 80 columns (audit UUU-time2), and whole in the audit log.
     pub fn write_test_version(
         &mut self,
         vault: &str,
         name: &str,
         value: Option<&[u8]>,
         how: &NewValue,
-    ) -> Result<String, String> {
+    ) -> Result<crate::action::ActionOutcome, String> {
         let id = self.new_secret_version(vault, name, value)?;
-        Ok(keyvault::written(&short_version(&id), vault, name, how))
+        Ok(keyvault::written_outcome(&id, vault, name, how))
     }
 
     /// Writes a new version of a Key Vault secret (`value: None` re-stamps the current one);
