@@ -165,6 +165,16 @@ fn write_text_to(
             crate::glance::plural(n.unexplained, "pod"),
         );
     }
+    // A chain whose check a failed read left undone has no verdict either (exit 3 unless
+    // something fails, audit VVV-honest): the headline's first word says so, as above, and its
+    // count follows the findings'.
+    if n.unverified > 0 {
+        let _ = write!(
+            out,
+            "{} a read failed — ",
+            p.severity(Severity::Error, "UNVERIFIED:")
+        );
+    }
     let _ = write!(
         out,
         "{} {}{label}: {}{lonely}, {}, {}, {} info",
