@@ -23,11 +23,7 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
         0 => String::new(),
         n => format!(" (and {n} more)"),
     };
-    let unrendered = if crate::chain::rules::params::is_placeholder(value) {
-        " It is an unrendered template value: check the manifests as rendered (helm template … | kvchain check -f -, or envsubst < FILE | kvchain check -f -)."
-    } else {
-        ""
-    };
+    let unrendered = super::refused::unrendered_note(value);
     Some(format!(
         "{path}.nodeSelector: Invalid value: \"{}\": {msg}{more}: the API server refuses the document (kubectl apply says so), and no pod is made from it.{unrendered}",
         crate::shown::shown(value)

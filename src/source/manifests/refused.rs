@@ -221,6 +221,16 @@ fn unserved_version(kind: &str, api_version: Option<&Value>) -> Option<String> {
     ))
 }
 
+/// What the refusal of a value adds when the value is a template placeholder (`{{ .Values.x }}`,
+/// `${X}`): where to check the manifests as rendered. Empty for any other value.
+pub(super) fn unrendered_note(value: &str) -> &'static str {
+    if crate::chain::rules::params::is_placeholder(value) {
+        " It is an unrendered template value: check the manifests as rendered (helm template … | kvchain check -f -, or envsubst < FILE | kvchain check -f -)."
+    } else {
+        ""
+    }
+}
+
 /// apimachinery's words for a name that is no lowercase RFC 1123 subdomain.
 pub(super) const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
@@ -258,11 +268,7 @@ fn invalid_name(kind: &str, name: &str) -> Option<String> {
     } else {
         rule.to_string()
     };
-    let unrendered = if crate::chain::rules::params::is_placeholder(name) {
-        " It is an unrendered template value: check the manifests as rendered (helm template … | kvchain check -f -, or envsubst < FILE | kvchain check -f -)."
-    } else {
-        ""
-    };
+    let unrendered = unrendered_note(name);
     // Quoted as written, control characters escaped once (`{:?}` escaped `\u{1b}` again).
     let shown = crate::shown::shown(name);
     Some(format!(

@@ -21,11 +21,7 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
     } else {
         super::refused::SUBDOMAIN
     };
-    let unrendered = if crate::chain::rules::params::is_placeholder(name) {
-        " It is an unrendered template value: check the manifests as rendered (helm template … | kvchain check -f -, or envsubst < FILE | kvchain check -f -)."
-    } else {
-        ""
-    };
+    let unrendered = super::refused::unrendered_note(name);
     Some(format!(
         "{path}.serviceAccountName: Invalid value: \"{}\": {rule}: the API server refuses the document (kubectl apply says so), and no pod is made from it.{unrendered}",
         crate::shown::shown(name)
