@@ -17,11 +17,10 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-/// `demo healthy` at 80×24 on a checkout pod, the keys pressed, the confirmed action carried
-/// out by the lab as the runner does: the status bar's message and its rows.
-fn said_after(keys: &[KeyCode]) -> (String, u16) {
+/// `demo healthy` at 80×24, the lab run for `settle`, a checkout pod selected.
+pub(crate) fn on_a_checkout_pod(settle: Duration) -> (LabSource, App) {
     let mut src: LabSource = lab::open("healthy", None).expect("built-in scenario");
-    src.world_mut().run_until_stable(Duration::from_secs(3600));
+    src.world_mut().run_until_stable(settle);
     let snapshot = export::snapshot(src.world());
     let mut app = App::new(snapshot.source.clone(), UiConfig::default());
     app.update(AppEvent::Resize(80, 24));
@@ -35,13 +34,26 @@ fn said_after(keys: &[KeyCode]) -> (String, u16) {
             && matches!(app.tree.selected_row(), kvchain::ui::tree::Row::Pod(..))
     });
     assert!(row.is_some(), "a checkout pod");
+    (src, app)
+}
+
+/// The action `keys` confirm, pressed one after another.
+pub(crate) fn confirmed(app: &mut App, keys: &[KeyCode]) -> Action {
     let mut fx = Vec::new();
     for k in keys {
-        fx = key(&mut app, *k);
+        fx = key(app, *k);
     }
     let Some(Effect::Act(action)) = fx.into_iter().find(|e| matches!(e, Effect::Act(_))) else {
         panic!("no action confirmed: {:?}", app.message);
     };
+    action
+}
+
+/// `demo healthy` at 80×24 on a checkout pod, the keys pressed, the confirmed action carried
+/// out by the lab as the runner does: the status bar's message and its rows.
+fn said_after(keys: &[KeyCode]) -> (String, u16) {
+    let (mut src, mut app) = on_a_checkout_pod(Duration::from_secs(3600));
+    let action = confirmed(&mut app, keys);
     assert!(matches!(action, Action::Rotate { .. }), "{action:?}");
     let outcome = src.act(&action);
     assert!(outcome.ok, "{outcome:?}");

@@ -117,39 +117,14 @@ fn the_labs_rotation_keeps_the_whole_version_for_the_audit_log() {
 /// which lines show.
 #[test]
 fn the_rotation_verdict_is_readable_at_80x24_without_a_lesson() {
-    use crossterm::event::{KeyEvent, KeyModifiers};
     use kvchain::source::SourceEvent;
-    use kvchain::source::lab::{self, export};
-    use kvchain::ui::app::{App, AppEvent, Effect};
-    use kvchain::ui::config::UiConfig;
+    use kvchain::source::lab::export;
+    use kvchain::ui::app::AppEvent;
     use std::sync::Arc;
     use std::time::Duration;
 
-    let mut src = lab::open("healthy", None).expect("built-in scenario");
-    src.world_mut().run_until_stable(Duration::from_secs(600));
-    let snapshot = export::snapshot(src.world());
-    let mut app = App::new(snapshot.source.clone(), UiConfig::default());
-    app.update(AppEvent::Resize(80, 24));
-    app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
-    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
-    let chains = app.chains.clone();
-    let row = (0..app.tree.rows.len()).find(|&i| {
-        app.tree.select(i, &chains);
-        app.selected_pod()
-            .is_some_and(|(_, p)| p.starts_with("checkout-"))
-            && matches!(app.tree.selected_row(), kvchain::ui::tree::Row::Pod(..))
-    });
-    assert!(row.is_some(), "a checkout pod");
-    let mut fx = Vec::new();
-    for c in ['r', 'y'] {
-        fx = app.update(AppEvent::Key(KeyEvent::new(
-            KeyCode::Char(c),
-            KeyModifiers::NONE,
-        )));
-    }
-    let Some(Effect::Act(action)) = fx.into_iter().find(|e| matches!(e, Effect::Act(_))) else {
-        panic!("no action confirmed: {:?}", app.message);
-    };
+    let (mut src, mut app) = super::uuu_time2::on_a_checkout_pod(Duration::from_secs(600));
+    let action = super::uuu_time2::confirmed(&mut app, &[KeyCode::Char('r'), KeyCode::Char('y')]);
     let out = src.act(&action);
     app.update(AppEvent::ActionDone(out));
     for _ in 0..40 {
