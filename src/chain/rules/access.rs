@@ -110,7 +110,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         Some(v) => cx.vault = Some(v),
         None => {
             if cx.mounted() {
-                set(link, Status::Ok, "proven by mount");
+                set(link, Status::Ok, super::PROVEN_BY_MOUNT);
             } else {
                 let reason = vault_gap(&cx.azure().vaults.gaps, &vault_name).map_or_else(
                     || format!("vault {vault_name} not visible to kvchain"),
@@ -135,7 +135,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     firewall(cx, link, vault);
     let Some(identity) = cx.identity else {
         if cx.mounted() {
-            set(link, Status::Ok, "proven by mount");
+            set(link, Status::Ok, super::PROVEN_BY_MOUNT);
         } else {
             unknown(
                 link,
@@ -526,7 +526,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         link.facts
             .extend(unsure.iter().map(|why| Fact::new("unknown", why.as_str())));
         if cx.mounted() {
-            set(link, Status::Ok, "proven by mount");
+            set(link, Status::Ok, super::PROVEN_BY_MOUNT);
         } else {
             set(link, Status::Unknown, "grant unknown");
         }
@@ -543,7 +543,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         && !network_admits(vault)
     {
         if cx.mounted() {
-            set(link, Status::Ok, "proven by mount");
+            set(link, Status::Ok, super::PROVEN_BY_MOUNT);
         } else {
             unknown(link, "network unknown", reason);
         }

@@ -22,7 +22,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             // identity binding for any workload; kvchain does not read bindings, so only a
             // mount proves it.
             if cx.mounted() {
-                set(link, Status::Ok, "proven by mount");
+                set(link, Status::Ok, super::PROVEN_BY_MOUNT);
             } else {
                 unknown(
                     link,
@@ -81,7 +81,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     let Some(identity) = cx.identity else {
         let client = cx.mode.client_id().unwrap_or_default();
         match super::identity::unseen(cx, client) {
-            Some(_) if cx.mounted() => set(link, Status::Ok, "proven by mount"),
+            Some(_) if cx.mounted() => set(link, Status::Ok, super::PROVEN_BY_MOUNT),
             Some(reason) => unknown(link, "Azure unknown", reason),
             None => set(link, Status::Pending, "no identity"),
         }
@@ -91,7 +91,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         crate::snapshot::Observed::Known(f) => f,
         crate::snapshot::Observed::Unknown(reason) => {
             if cx.mounted() {
-                set(link, Status::Ok, "proven by mount");
+                set(link, Status::Ok, super::PROVEN_BY_MOUNT);
             } else {
                 unknown(link, "FICs unknown", reason);
             }
@@ -133,7 +133,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             .unwrap_or("not observed")
             .to_string();
         if cx.mounted() {
-            set(link, Status::Ok, "proven by mount");
+            set(link, Status::Ok, super::PROVEN_BY_MOUNT);
         } else {
             super::unknown_check(
                 link,

@@ -313,7 +313,7 @@ fn objects_look_right(cx: &Ctx, link: &Link) -> bool {
     };
     read && link.status == Status::Ok
         && link.findings.is_empty()
-        && link.summary != "proven by mount"
+        && link.summary != super::PROVEN_BY_MOUNT
 }
 
 /// Whether the SPC's `objects` parameter was read and parses and validates now (no static

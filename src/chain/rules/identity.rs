@@ -65,7 +65,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // AADSTS700016 event is what says the clientId names nothing (KVC301 from the event).
     if let Some(reason) = unseen(cx, &client) {
         if cx.mounted() {
-            set(link, Status::Ok, "proven by mount");
+            set(link, Status::Ok, super::PROVEN_BY_MOUNT);
         } else {
             unknown(link, "Azure unknown", reason);
         }

@@ -80,6 +80,11 @@ pub(crate) fn compare(cx: &Ctx, link: &mut Link, label: &str, observed: &str, ex
     }
 }
 
+/// The summary of a link no object was read for but a mount proves (identity, federation,
+/// access): one constant, as `fold_events` decides on it (such a link is no object that
+/// looks right now) and a rewording must not change that decision.
+pub(crate) const PROVEN_BY_MOUNT: &str = "proven by mount";
+
 /// Set a link's non-finding status: unknown / pending / ok with its reason.
 pub(crate) fn set(link: &mut Link, status: Status, summary: impl Summary) {
     link.status = status;
