@@ -40,7 +40,10 @@ fn a_rollout_restart_is_done_when_every_old_replica_is_gone() {
     let tl = w.timeline();
     assert!(!tl.finished, "an old replica is still there: {tl:#?}");
     assert_eq!(
-        *state_of(&tl, "old pods of Deployment/web: 1 of 2 gone, 1 terminating"),
+        *state_of(
+            &tl,
+            "old pods of Deployment/web: 1 of 2 gone, 1 terminating"
+        ),
         StepState::Waiting,
         "{tl:#?}"
     );
