@@ -4,48 +4,54 @@
 //! nothing any more, so counted beside its replacement it doubled the pods (audit VVV-time2:
 //! "mounted file (4 of 4)" for a Deployment of two). It is said as replaced instead.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::snapshot::Snapshot;
 
 use super::super::steps::{Step, Steps};
 use super::pods::PodsByName;
 
-/// Pods (`pod:<ns>/<name>`) rotation followed, and which pods are there now.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Replaced {
-    /// Pods that existed before the action and mount the followed object.
-    followed: BTreeSet<String>,
-    /// Pods there now and not being deleted.
-    staying: BTreeSet<String>,
-    /// Of those, the pods that existed before the action (not one made again under its name).
-    staying_old: BTreeSet<String>,
+/// What is known of one pod (`pod:<ns>/<name>`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Mark {
+    /// It existed before the action and mounts the followed object.
+    followed: bool,
+    /// It is there now and not being deleted.
+    staying: bool,
+    /// Of those, one that existed before the action (not one made again under its name).
+    staying_old: bool,
 }
+
+/// Pods rotation followed, and which pods are there now: one map, as the watch is held in
+/// the app's state beside a restart watch (its size counts).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Replaced(BTreeMap<String, Mark>);
 
 impl Replaced {
     /// Notes which pods of `s` are there to stay, and which of them existed before.
     pub fn observe(&mut self, s: &Snapshot, before: &PodsByName) {
-        self.staying.clear();
-        self.staying_old.clear();
+        self.0.retain(|_, m| m.followed);
+        for m in self.0.values_mut() {
+            (m.staying, m.staying_old) = (false, false);
+        }
         for p in (s.pods.items.iter()).filter(|p| p.template_of.is_none() && !p.deleting) {
             let key = format!("pod:{}/{}", p.namespace, p.name);
-            if before.holds(p) {
-                self.staying_old.insert(key.clone());
-            }
-            self.staying.insert(key);
+            let m = self.0.entry(key).or_default();
+            m.staying = true;
+            m.staying_old = before.holds(p);
         }
     }
 
     /// `pod` (`pod:<ns>/<name>`), there before the action, mounts the followed object.
     pub fn follow(&mut self, pod: &str) {
-        self.followed.insert(pod.to_string());
+        self.0.entry(pod.to_string()).or_default().followed = true;
     }
 
     /// `steps` without those of pods terminating: what the hops count.
     pub fn current(&self, steps: &Steps) -> Steps {
         let mut current = steps.clone();
         current.retain(|k| match k.strip_prefix("pod:") {
-            Some(_) => self.staying.contains(k.split('|').next().unwrap_or(k)),
+            Some(_) => (self.0.get(k.split('|').next().unwrap_or(k))).is_some_and(|m| m.staying),
             None => true,
         });
         current
@@ -53,8 +59,8 @@ impl Replaced {
 
     /// How many followed pods are terminating or gone.
     pub fn count(&self) -> usize {
-        (self.followed.iter())
-            .filter(|p| !self.staying_old.contains(*p))
+        (self.0.values())
+            .filter(|m| m.followed && !m.staying_old)
             .count()
     }
 
