@@ -12,6 +12,7 @@ use crate::snapshot::{ContainerStateObs, PodObs, RolloutObs, Snapshot, VolumeSou
 
 use super::failures::MountFailures;
 use super::steps::{Hop, Step, StepState, Steps, Timeline, short_duration, since, verdict};
+use old_pods::OldPods;
 use stale::stale_secret;
 
 const RESTART_HOPS: &[Hop] = &[
@@ -65,6 +66,10 @@ pub struct RestartWatch {
     /// The owner's pods before the restart: how many a DaemonSet replaces when its status
     /// is not read.
     before_owned: usize,
+    /// The owner's replicas before the restart: a rollout is done when all of them are gone.
+    old_pods: OldPods,
+    /// Old replicas gone of those, once the rollout replaces more than one.
+    old_gone: Option<(usize, usize)>,
     title: Option<String>,
     started_at: Timestamp,
     elapsed: Duration,
@@ -93,15 +98,14 @@ impl RestartWatch {
             .pod(namespace, pod)
             .map(|p| p.uid.to_string())
             .filter(|u| !u.is_empty());
-        let before_owned = owner.as_ref().map_or(0, |(kind, name)| {
-            before
-                .pods
-                .items
-                .iter()
-                .filter(|p| p.namespace == namespace && !p.deleting)
-                .filter(|p| owned_by(before, p, kind, name))
-                .count()
-        });
+        let old_pods = owner
+            .as_ref()
+            .map_or_else(OldPods::default, |(kind, name)| {
+                OldPods::of(before, |p| {
+                    p.namespace == namespace && owned_by(before, p, kind, name)
+                })
+            });
+        let before_owned = old_pods.len();
         let before_generation = owner
             .as_ref()
             .and_then(|(kind, name)| before.workload(namespace, kind, name))
@@ -115,6 +119,8 @@ impl RestartWatch {
             one: false,
             before_generation,
             before_owned,
+            old_pods,
+            old_gone: None,
             title: None,
             started_at: before.source.observed_at,
             elapsed: Duration::ZERO,
@@ -238,6 +244,34 @@ impl RestartWatch {
             ),
             other => other,
         };
+        let object = s.workload(&self.namespace, &kind, &name);
+        // A partition keeps the ordinals below it: only the one pod is followed there.
+        let partitioned = kind == "StatefulSet"
+            && object
+                .and_then(|w| w.update.as_ref()?.partition)
+                .unwrap_or(0)
+                > 0;
+        let n = self.old_pods.len();
+        let (old_label, old_state) = match () {
+            // A rollout replaces every replica: the old ones gone, not only the one `R` was
+            // pressed on, say it is done.
+            _ if !self.one && !partitioned && n > 1 => {
+                let (gone, terminating) = self.old_pods.gone(s);
+                self.old_gone = Some((gone, n));
+                let leaving = match terminating {
+                    0 => String::new(),
+                    k => format!(", {k} terminating"),
+                };
+                (
+                    format!("old pods of {kind}/{name}: {gone} of {n} gone{leaving}"),
+                    match gone >= n {
+                        true => StepState::Done(now),
+                        false => StepState::Waiting,
+                    },
+                )
+            }
+            _ => (old_label, old_state),
+        };
         self.steps.set("old".into(), old_label, old_state);
         // The placeholder stands only until the first new pod is seen: after that the new
         // pods' own steps say where the rollout is.
@@ -250,7 +284,6 @@ impl RestartWatch {
         } else {
             self.steps.remove("new");
         }
-        let object = s.workload(&self.namespace, &kind, &name);
         let (want, counted) = match kind.as_str() {
             // A deleted pod is replaced by one pod; its siblings are not touched.
             _ if self.one => (None, None),
@@ -460,6 +493,11 @@ impl RestartWatch {
             });
             self.verdict = verdict(&self.steps, RESTART_HOPS);
             self.count_in_verdict();
+            if let Some((gone, n)) = self.old_gone
+                && let Some(line) = (self.verdict.iter_mut()).find(|l| l.label == "old pod gone")
+            {
+                line.label = format!("old pods gone ({gone} of {n})");
+            }
             self.finished = true;
         }
     }
@@ -550,6 +588,9 @@ fn owned_by(s: &Snapshot, pod: &PodObs, kind: &str, name: &str) -> bool {
     })
 }
 
+mod old_pods;
 mod stale;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_old_pods;

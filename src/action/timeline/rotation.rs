@@ -15,6 +15,7 @@ use super::steps::{
     Hop, Step, StepState, Steps, Timeline, short_duration, since, step_time, verdict,
 };
 use pods::PodsByName;
+use replaced::Replaced;
 use stuck::stuck_reason;
 
 const ROTATION_HOPS: &[Hop] = &[
@@ -80,6 +81,8 @@ pub struct RotationWatch {
     /// one's name among them: their mount reads the latest version at creation, so no
     /// rotation poll is why it did not (FACTS §1, §11).
     made_after: BTreeSet<String>,
+    /// The pods rotation followed that a rollout has replaced: not counted on the hops.
+    replaced: Replaced,
 }
 
 impl RotationWatch {
@@ -119,6 +122,7 @@ impl RotationWatch {
             secret_data_before: BTreeMap::new(),
             followed_mounts: BTreeMap::new(),
             made_after: BTreeSet::new(),
+            replaced: Replaced::default(),
         }
         .with_secret_data(before)
     }
@@ -225,6 +229,7 @@ impl RotationWatch {
         self.steps.retain(|k| {
             !k.starts_with("pod:") || live.iter().any(|p| k[4..].starts_with(p.as_str()))
         });
+        self.replaced.observe(s, &self.before_pods);
         for p in s.pods.items.iter().filter(|p| p.template_of.is_none()) {
             if self.pods_seen.replaced(p) {
                 let of = format!("pod:{}/{}|", p.namespace, p.name);
@@ -271,7 +276,19 @@ impl RotationWatch {
         (self.steps).stick_waiting(|key| {
             (rollouts.get(key).or_else(|| blocked.get(key)).cloned()).unwrap_or_else(|| stuck(key))
         });
-        self.verdict = verdict(&self.steps, ROTATION_HOPS);
+        // Terminating pods hold nothing the new ones do not: the hops count the pods there.
+        let current = self.replaced.current(&self.steps);
+        let all = if current.order.iter().any(|k| k.starts_with("pod:")) {
+            &current
+        } else {
+            &self.steps
+        };
+        self.verdict = verdict(all, ROTATION_HOPS);
+        if let Some(line) =
+            (self.verdict.iter_mut()).find(|l| l.label.starts_with(ROTATION_HOPS[1].0))
+        {
+            self.replaced.say(line);
+        }
         // The mounted file hop is reached when rotation brought the version to the pods it
         // followed, not when the last pod a rollout made since mounted it (that came after the
         // synced Secret changed, and would read as if the Secret had moved first).
@@ -420,6 +437,7 @@ impl RotationWatch {
         self.steps
             .set(file_key.clone(), file_label, file_state.clone());
         if !created_after {
+            self.replaced.follow(&pod_key);
             let reached = [format!("{pod_key}|mount"), file_key]
                 .iter()
                 .filter_map(|k| match self.steps.by_key.get(k).map(|st| &st.state) {
@@ -567,6 +585,7 @@ fn followed_file(object: &crate::spc::SpcObject) -> String {
 
 mod env;
 mod pods;
+mod replaced;
 mod rollout;
 mod secret_volumes;
 mod stuck;
@@ -575,3 +594,5 @@ mod sub_path;
 mod tests;
 #[cfg(test)]
 mod tests_made_again;
+#[cfg(test)]
+mod tests_replaced;

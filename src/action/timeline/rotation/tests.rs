@@ -559,7 +559,8 @@ fn a_pod_made_again_has_its_own_mount_time_and_the_hop_keeps_rotations() {
         StepState::Done(Duration::from_secs(150)),
         "{tl:#?}"
     );
-    let hop = tl.verdict.iter().find(|l| l.label == "mounted file");
+    // web-1 made again is another pod: the one rotation followed was replaced (VVV-time2).
+    let hop = (tl.verdict.iter()).find(|l| l.label == "mounted file (1 old pod replaced)");
     assert_eq!(
         hop.map(|l| &l.state),
         Some(&StepState::Done(Duration::from_secs(90))),
