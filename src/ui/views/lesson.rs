@@ -58,7 +58,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, run: &LessonRun) -> u16 {
 }
 
 /// The step's lines wrapped to the pane, as [`rows`] counts them and [`draw`] draws them.
-fn paragraph(lines: Vec<Line<'static>>) -> Paragraph<'static> {
+/// Zero-width spaces are taken out first: ratatui's wrap breaks at one but then lays the word
+/// after it on one row however wide it is, so a run of wide characters (CJK) past one ran over
+/// the border, its last character drawn on it (the property test below found it). They show
+/// nothing, so nothing a reader sees is lost.
+fn paragraph(mut lines: Vec<Line<'static>>) -> Paragraph<'static> {
+    for span in lines.iter_mut().flat_map(|l| l.spans.iter_mut()) {
+        if span.content.contains('\u{200b}') {
+            span.content = span.content.replace('\u{200b}', "").into();
+        }
+    }
     Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
@@ -145,6 +154,39 @@ mod tests {
     use super::*;
     use ratatui::buffer::Buffer;
     use ratatui::widgets::Widget;
+
+    /// The case the property test below found: a zero-width space before a run of wide
+    /// characters wider than the pane. Each character is drawn inside the border.
+    #[test]
+    fn wide_characters_after_a_zero_width_space_stay_inside_the_border() {
+        let text = format!(
+            "{}kv-shop-lab/checkout-db-password-{}{}\u{200b}{}",
+            "\u{a0}".repeat(7),
+            "kv-shop-lab/checkout-db-password-".repeat(11),
+            "https://x.vault.azure.net/".repeat(3),
+            "中".repeat(17)
+        );
+        let lines = vec![Line::raw(text), Line::raw("… waiting for: x")];
+        let width = 34;
+        let n = u16::try_from(paragraph(lines.clone()).line_count(width - 2)).unwrap();
+        let area = Rect::new(0, 0, width, n + 2);
+        let mut buf = Buffer::empty(area);
+        paragraph(lines)
+            .block(Block::bordered())
+            .render(area, &mut buf);
+        let mut inside = 0;
+        for y in 1..=n {
+            assert_eq!(
+                buf[(width - 1, y)].symbol(),
+                "│",
+                "row {y} runs over the border"
+            );
+            inside += (1..width - 1)
+                .filter(|&x| buf[(x, y)].symbol() == "中")
+                .count();
+        }
+        assert_eq!(inside, 17);
+    }
 
     proptest::proptest! {
         /// Audit VVV-time: a step naming a long object or URL is wrapped in the pane, not
