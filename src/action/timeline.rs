@@ -10,6 +10,7 @@
 //! `rotation` and `restart` are the two watches, each using only `steps`.
 
 mod failures;
+mod pods;
 mod restart;
 mod rotation;
 mod steps;

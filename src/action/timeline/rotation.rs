@@ -11,10 +11,10 @@ use crate::fingerprint::Fingerprint;
 use crate::snapshot::{ObjectType, PodObs, Snapshot, SpcObs, VolumeSourceObs};
 
 use super::failures::MountFailures;
+use super::pods::PodsByName;
 use super::steps::{
     Hop, Step, StepState, Steps, Timeline, short_duration, since, step_time, verdict,
 };
-use pods::PodsByName;
 use replaced::Replaced;
 use stuck::stuck_reason;
 
@@ -584,7 +584,6 @@ fn followed_file(object: &crate::spc::SpcObject) -> String {
 }
 
 mod env;
-mod pods;
 mod replaced;
 mod rollout;
 mod secret_volumes;

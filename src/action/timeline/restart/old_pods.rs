@@ -3,8 +3,7 @@
 //! pod reads its env at start, an old pod keeps what it read), so "old pod gone" on the one
 //! pod said nothing of the others still running the old env (audit VVV-time2).
 
-use jiff::Timestamp;
-
+use super::super::pods::Incarnation;
 use crate::snapshot::{Name, PodObs, Snapshot};
 
 /// One replica there before the restart.
@@ -12,20 +11,16 @@ use crate::snapshot::{Name, PodObs, Snapshot};
 struct Old {
     namespace: Name,
     name: Name,
-    uid: Name,
-    created: Option<Timestamp>,
+    incarnation: Incarnation,
 }
 
 impl Old {
     /// Whether `p` is this pod, not only one of its name (a StatefulSet's replacement keeps
-    /// the name): what both know of uid and creation time agrees.
+    /// the name).
     fn is(&self, p: &PodObs) -> bool {
-        let uid = self.uid.is_empty() || p.uid.is_empty() || self.uid == p.uid;
-        let created = match (self.created, p.created_at) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
-        p.namespace == self.namespace && p.name == self.name && uid && created
+        p.namespace == self.namespace
+            && p.name == self.name
+            && self.incarnation.same(&Incarnation::of(p))
     }
 }
 
@@ -42,8 +37,7 @@ impl OldPods {
                 .map(|p| Old {
                     namespace: p.namespace.clone(),
                     name: p.name.clone(),
-                    uid: p.uid.clone(),
-                    created: p.created_at,
+                    incarnation: Incarnation::of(p),
                 })
                 .collect(),
         )

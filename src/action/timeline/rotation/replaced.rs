@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::snapshot::Snapshot;
 
+use super::super::pods::PodsByName;
 use super::super::steps::{Step, Steps};
-use super::pods::PodsByName;
 
 /// What is known of one pod (`pod:<ns>/<name>`).
 #[derive(Clone, Copy, Debug, Default)]

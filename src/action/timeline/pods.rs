@@ -1,7 +1,8 @@
 //! Which pod a name stands for: a StatefulSet pod deleted and made again keeps its name but
 //! is another pod (a new uid, a new creation time, a new mount that reads the vault's latest
 //! version; FACTS §1, §11). Matched by name, a pod re-created after the write counted as one
-//! that existed at it, so its mount at creation read as rotation reaching it (audit UUU-time).
+//! that existed at it, so its mount at creation read as rotation reaching it (audit UUU-time);
+//! a rollout restart's old replicas are told from their replacements the same way.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +19,7 @@ pub(super) struct Incarnation {
 }
 
 impl Incarnation {
-    fn of(p: &PodObs) -> Self {
+    pub(super) fn of(p: &PodObs) -> Self {
         Incarnation {
             uid: p.uid.clone(),
             created: p.created_at,
@@ -26,7 +27,7 @@ impl Incarnation {
     }
 
     /// Whether `self` and `other` may be the same pod: what both know agrees.
-    fn same(&self, other: &Incarnation) -> bool {
+    pub(super) fn same(&self, other: &Incarnation) -> bool {
         let uid = self.uid.is_empty() || other.uid.is_empty() || self.uid == other.uid;
         let created = match (self.created, other.created) {
             (Some(a), Some(b)) => a == b,
