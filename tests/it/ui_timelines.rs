@@ -52,7 +52,7 @@ fn chars(app: &mut App, s: &str) -> Vec<Effect> {
     s.chars().flat_map(|c| key(app, KeyCode::Char(c))).collect()
 }
 
-fn select_pod(app: &mut App, prefix: &str) {
+pub(crate) fn select_pod(app: &mut App, prefix: &str) {
     let chains = app.chains.clone();
     for i in 0..app.tree.rows.len() {
         app.tree.select(i, &chains);

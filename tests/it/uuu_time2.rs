@@ -26,14 +26,7 @@ pub(crate) fn on_a_checkout_pod(settle: Duration) -> (LabSource, App) {
     app.update(AppEvent::Resize(80, 24));
     app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
     app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
-    let chains = app.chains.clone();
-    let row = (0..app.tree.rows.len()).find(|&i| {
-        app.tree.select(i, &chains);
-        app.selected_pod()
-            .is_some_and(|(_, p)| p.starts_with("checkout-"))
-            && matches!(app.tree.selected_row(), kvchain::ui::tree::Row::Pod(..))
-    });
-    assert!(row.is_some(), "a checkout pod");
+    super::ui_timelines::select_pod(&mut app, "checkout-");
     (src, app)
 }
 

@@ -247,14 +247,7 @@ fn the_detail_title_keeps_the_spc_at_80x24() {
     let mut app = App::new(snapshot.source.clone(), UiConfig::default());
     app.update(AppEvent::Source(SourceEvent::Lab(src.status())));
     app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snapshot))));
-    let chains = app.chains.clone();
-    let row = (0..app.tree.rows.len()).find(|&i| {
-        app.tree.select(i, &chains);
-        app.selected_pod()
-            .is_some_and(|(_, p)| p.starts_with("checkout-"))
-            && matches!(app.tree.selected_row(), kvchain::ui::tree::Row::Pod(..))
-    });
-    assert!(row.is_some(), "a checkout pod");
+    super::ui_timelines::select_pod(&mut app, "checkout-");
     let (_, pod) = app.selected_pod().expect("selected");
     let pod = pod.to_string();
     for (w, h) in [(80, 24), (120, 40)] {
