@@ -29,6 +29,10 @@ pub struct ClusterFacts {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_group: Option<String>,
+    /// The Stakater Reloader Deployments the source saw ([`super::ReloaderFacts::of`]); None
+    /// where not observed (the lab simulates one; a snapshot saved before this was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reloader: Option<super::ReloaderFacts>,
 }
 
 fn not_observed<T>() -> Observed<T> {
@@ -118,6 +122,7 @@ impl Default for ClusterFacts {
             nodes: Observed::unknown(NOT_OBSERVED),
             name: None,
             resource_group: None,
+            reloader: None,
         }
     }
 }

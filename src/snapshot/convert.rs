@@ -409,6 +409,7 @@ fn container_state(s: Option<&ContainerState>) -> ContainerStateObs {
 }
 
 mod objects;
+mod reloader;
 pub use objects::{event, ingress, secret, service_account, spc, spc_parsed_by, spcps};
 
 mod workloads;

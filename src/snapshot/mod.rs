@@ -21,6 +21,7 @@ pub mod items;
 mod kube;
 pub mod mounts;
 mod namespace;
+mod reloader;
 mod workload;
 pub use namespace::Presence;
 pub mod strmap;
@@ -40,6 +41,7 @@ pub use cluster::*;
 pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
+pub use reloader::{ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, reloader_runs};
 pub use workload::*;
 
 /// A name or short string of an observation, stored inline up to 24 bytes (most Kubernetes

@@ -56,6 +56,11 @@ pub struct WorkloadObs {
     /// watches Jobs' metadata only): what deleting one of its pods costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<JobObs>,
+    /// A Deployment whose pod template runs Stakater Reloader (its image), with what decides
+    /// which Secrets it restarts workloads for: read so that "annotated for Reloader" is not
+    /// taken for "restarted by Reloader" where no Reloader runs ([`super::ReloaderFacts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reloader: Option<Box<super::ReloaderObs>>,
 }
 
 /// A Job's `spec.backoffLimit` (6 when unset) and `status.failed`: the Job controller counts a

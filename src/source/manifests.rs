@@ -541,7 +541,7 @@ impl Builder {
         secrets.gaps.all = Some(format!(
             "{RUNTIME} (synced Secrets are written by the driver)"
         ));
-        Snapshot {
+        let mut snapshot = Snapshot {
             source: SourceInfo {
                 kind: SourceKind::Manifests,
                 label,
@@ -574,7 +574,10 @@ impl Builder {
             workloads: Coll::known(self.workloads),
             ingresses: Coll::known(self.ingresses),
             azure: AzureObs::unknown("manifests: the Azure side is not observed"),
-        }
+        };
+        let reloader = ReloaderFacts::of(&snapshot.workloads, &snapshot.source);
+        snapshot.cluster.reloader = reloader;
+        snapshot
     }
 }
 

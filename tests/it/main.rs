@@ -228,6 +228,7 @@ mod qqq_faults;
 mod qqq_rules;
 mod qqq_users;
 mod real_kit;
+mod reloader_runs;
 mod report_deleting_pods;
 mod report_gaps_can_i;
 mod report_partial_reads;

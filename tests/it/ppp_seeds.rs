@@ -108,25 +108,35 @@ fn a_rotation_interval_in_volume_attributes_is_said_to_change_nothing() {
 /// no Reloader runs (the lab's default), the annotation acts on nothing: the rotated Secret
 /// (FACTS §4: env is a start-time snapshot) leaves the running container's copy old, and no
 /// rollout follows (FACTS §10: Reloader rolls out annotated workloads when it runs). The stale
-/// copy stays an error with its restart, and says why the annotation did not act, with a
-/// confirm that looks for Reloader; no "no Reloader annotation" (KVC902) is said.
+/// copy stays an error with its restart and says why the annotation did not act; and since the
+/// snapshot says no Reloader runs, KVC902 says that nothing will restart it at the next
+/// rotation either (as for a paused Deployment), with what runs one.
 #[test]
 fn an_annotation_for_a_reloader_that_never_acts_is_said_with_the_stale_copy() {
     let r = report("ppp-seeds-reloader-absent.yaml", "CANARY-ppp-noreloader");
-    assert!(findings(&r, "KVC902").is_empty(), "{r}");
     let stale = findings(&r, "KVC901");
     assert_eq!(stale.len(), 1, "{r}");
     let f = stale[0];
     assert_eq!(f["severity"], "error", "{f}");
     let message = text(f, "message");
     assert!(
-        message.contains("no rollout followed") && message.contains("Reloader is not running"),
+        message.contains("no Reloader acts on them")
+            && message.contains("no Deployment in any namespace runs Stakater Reloader"),
         "{message}"
     );
-    assert!(text(f, "confirm").contains("grep -i reloader"), "{f}");
     assert_eq!(
         text(f, "fix"),
         "kubectl rollout restart deployment/app -n payments"
+    );
+    let none = findings(&r, "KVC902");
+    assert_eq!(none.len(), 1, "{r}");
+    let f = none[0];
+    assert_eq!(f["severity"], "warning", "{f}");
+    assert!(text(f, "message").contains("no Reloader acts on it"), "{f}");
+    assert!(text(f, "confirm").contains("stakater/reloader"), "{f}");
+    assert!(
+        text(f, "fix").starts_with("helm upgrade --install reloader reloader --repo https://stakater.github.io/stakater-charts"),
+        "{f}"
     );
 }
 

@@ -86,6 +86,7 @@ pub fn empty() -> Snapshot {
             nodes: Observed::unknown("not observed"),
             name: None,
             resource_group: None,
+            reloader: None,
         },
         pods: Coll::known(vec![]),
         service_accounts: Coll::known(vec![]),

@@ -193,6 +193,11 @@ fn guids_only(v: &mut Value, r: &Replacer) {
     }
 }
 
+/// The namespaces a Reloader's flags name.
+fn reloader_namespaces(r: &crate::snapshot::ReloaderObs) -> impl Iterator<Item = &String> {
+    r.only.iter().flatten().chain(&r.ignored_namespaces)
+}
+
 fn collect(s: &Snapshot, n: &mut Names) {
     // The AKS cluster: its name and resource group, and its nodes.
     if let Some(c) = &s.cluster.name {
@@ -208,6 +213,16 @@ fn collect(s: &Snapshot, n: &mut Names) {
     for w in &s.workloads.items {
         n.add("ns", &w.namespace);
         n.add("app", &w.name);
+        for ns in w.reloader.iter().flat_map(|r| reloader_namespaces(r)) {
+            n.add("ns", ns);
+        }
+    }
+    for r in s.cluster.reloader.iter().flat_map(|r| &r.seen) {
+        n.add("ns", &r.namespace);
+        n.add("app", &r.name);
+        for ns in reloader_namespaces(&r.run) {
+            n.add("ns", ns);
+        }
     }
     for p in &s.pods.items {
         pod(p, n);

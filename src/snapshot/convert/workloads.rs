@@ -46,6 +46,7 @@ fn workload(
         file: None,
         file_shared: false,
         job: None,
+        reloader: None,
     }
 }
 
@@ -59,7 +60,30 @@ pub fn deployment(d: &Deployment) -> WorkloadObs {
     );
     obs.paused = spec.and_then(|s| s.paused).unwrap_or(false);
     obs.recreate = spec.and_then(|s| s.strategy.as_ref()?.type_.as_deref()) == Some("Recreate");
+    obs.reloader = spec.and_then(|s| reloader(d, &s.template)).map(Box::new);
     obs
+}
+
+/// How the Deployment runs Stakater Reloader, when a container of its template runs its image
+/// ([`crate::snapshot::ReloaderFacts`]). `availableReplicas` is omitted from a status at 0.
+fn reloader(d: &Deployment, template: &PodTemplateSpec) -> Option<ReloaderObs> {
+    let c = (template.spec.as_ref()?.containers.iter()).find(|c| {
+        c.image
+            .as_deref()
+            .is_some_and(super::reloader::is_reloader_image)
+    })?;
+    let words = (c.command.iter().flatten()).chain(c.args.iter().flatten());
+    let kubernetes_namespace = (c.env.iter().flatten())
+        .find(|e| e.name == "KUBERNETES_NAMESPACE")
+        .map(|e| e.value.as_deref().unwrap_or_default());
+    Some(super::reloader::observe(
+        words.map(String::as_str),
+        kubernetes_namespace,
+        d.metadata.namespace.as_deref().unwrap_or("default"),
+        d.status
+            .as_ref()
+            .map(|st| st.available_replicas.unwrap_or(0)),
+    ))
 }
 
 pub fn replica_set(r: &ReplicaSet) -> WorkloadObs {

@@ -47,6 +47,7 @@ fn complete() -> Snapshot {
             nodes: Observed::Known(vec![]),
             name: None,
             resource_group: None,
+            reloader: None,
         },
         azure: AzureObs {
             identities: Coll::known(vec![]),

@@ -19,8 +19,9 @@ use crate::snapshot::crd::SecretProviderClassPodStatus;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, DeletedObjectObs, EventObs,
     FederatedCredentialObs, Items, ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion,
-    Observed, PemParts, PodObs, RoleAssignmentObs, SecretObs, Snapshot, SourceInfo, SourceKind,
-    SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs, VaultObs, WorkloadObs, convert,
+    Observed, PemParts, PodObs, ReloaderFacts, ReloaderObs, ReloaderSeen, RoleAssignmentObs,
+    SecretObs, Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, VaultObject,
+    VaultObjectObs, VaultObs, WorkloadObs, convert,
 };
 
 pub fn snapshot(w: &World) -> Snapshot {
@@ -182,6 +183,19 @@ fn assemble(
         nodes: Observed::Known(w.nodes.clone()),
         name: Some(c.name.clone()).filter(|n| !n.is_empty()),
         resource_group: c.resource_group.clone().filter(|g| !g.is_empty()),
+        // The lab's Reloader, when its Cluster document runs one, watches every namespace
+        // (`world::rotation`); none runs otherwise.
+        reloader: Some(ReloaderFacts {
+            seen: (c.reloader.then(|| ReloaderSeen {
+                namespace: "reloader".into(),
+                name: "reloader".into(),
+                replicas: Some(1),
+                run: ReloaderObs::default(),
+            }))
+            .into_iter()
+            .collect(),
+            unseen: None,
+        }),
     };
     // Every namespace has its `default` service account.
     let mut sas: Vec<_> = w

@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use super::cluster_arrival::{Fact, FactId, Pending};
 use super::connect::Scope;
 use crate::snapshot::{
-    AzureObs, ClusterFacts, Coll, EventObs, IngressObs, PodObs, SecretObs, ServiceAccountObs,
-    Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, WorkloadObs,
+    AzureObs, ClusterFacts, Coll, EventObs, IngressObs, PodObs, ReloaderFacts, SecretObs,
+    ServiceAccountObs, Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, WorkloadObs,
 };
 
 mod kind;
@@ -344,7 +344,7 @@ impl LiveState {
     }
 
     fn build(&mut self, label: &str, observed_at: Timestamp, take: bool) -> Snapshot {
-        Snapshot {
+        let mut snapshot = Snapshot {
             source: SourceInfo {
                 kind: SourceKind::Live,
                 label: label.to_string(),
@@ -374,7 +374,10 @@ impl LiveState {
             ),
             ingresses: self.ingresses.coll(take),
             azure: self.azure.clone(),
-        }
+        };
+        let reloader = ReloaderFacts::of(&snapshot.workloads, &snapshot.source);
+        snapshot.cluster.reloader = reloader;
+        snapshot
     }
 }
 

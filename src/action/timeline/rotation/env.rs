@@ -358,7 +358,8 @@ pub(super) fn env_state(
 /// annotations (`found`, the owner's object, as the caller looked it up; the pod's own
 /// without an owner), and its controller rolls Reloader's template change out to this pod
 /// (not a paused Deployment, not an OnDelete owner, not a StatefulSet pod below the
-/// partition: `remedy::reloader_held`). `auto` and `search` restart for a Secret the pod
+/// partition: `remedy::reloader_held`), and a Reloader runs that watches the namespace's
+/// Secrets (`snapshot::ReloaderFacts`). `auto` and `search` restart for a Secret the pod
 /// `references` (env or a volume), a `reload` list for the Secrets it names (FACTS §10).
 pub(super) fn reloader_restarts(
     s: &Snapshot,
@@ -384,7 +385,12 @@ pub(super) fn reloader_restarts(
             Some(Restart::Auto | Restart::Searched) => references,
             None => false,
         };
-        asked && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
+        asked
+            && crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none()
+            && !matches!(
+                crate::snapshot::reloader_runs(s.cluster.reloader.as_ref(), ns),
+                crate::snapshot::Runs::No(_)
+            )
     })
 }
 

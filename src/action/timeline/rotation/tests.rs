@@ -254,6 +254,21 @@ fn without_reloader_env_is_stale_until_a_restart() {
     ));
 }
 
+/// The Deployment annotated for Reloader where the snapshot says no Reloader runs (a live read
+/// of every namespace found none): the env step does not wait for a rollout that never comes.
+#[test]
+fn an_annotation_no_reloader_acts_on_does_not_wait_for_reloader() {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    let mut polled = world(115, 2, 2, 112, 2, 113);
+    polled.workloads = Coll::known(deployment("web-6d9", true));
+    polled.cluster.reloader = Some(crate::snapshot::ReloaderFacts::default());
+    w.observe(&polled);
+    assert!(matches!(
+        state_of(&w.timeline(), "Deployment/web / app: env DB_PASS"),
+        StepState::Never(why) if why.contains("restart needed")
+    ));
+}
+
 /// The world after the rotation, its pods owned by StatefulSet `web` (annotated for
 /// Reloader, `replicas`, under `update`).
 fn reloaded_stateful_set(update: UpdateObs, replicas: i32) -> Snapshot {

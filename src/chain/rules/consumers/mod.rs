@@ -2,6 +2,7 @@
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
 mod env_readers;
+mod no_reloader;
 mod restarts;
 pub(crate) use restarts::{
     chain_secret_annotations, reloader_restarts, reloader_watches, secret_annotations,

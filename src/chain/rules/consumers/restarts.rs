@@ -503,6 +503,11 @@ fn skipping(
 /// OnDelete owner replaces no pod, a StatefulSet's partition none below it (this pod).
 fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
     use crate::chain::rules::remedy;
+    if let Some(why) = super::no_reloader::no_reloader(cx) {
+        link.findings
+            .push(super::no_reloader::not_running(cx, secrets, ann, why));
+        return;
+    }
     let held = match remedy::reloader_held_in(cx, cx.pod, cx.workload, ann) {
         Some(remedy::Hold::Paused(name)) => Some((
             format!(
@@ -555,10 +560,10 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
     };
     let Some((why, seen, (confirm, fix))) = held else {
         super::super::note(cx, link, || {
-            // The annotation is what is read: a Reloader controller running in the cluster
-            // is not (FACTS §10; audit UUU-honest), and KVC901 says it when a rotation went
-            // by without the rollout it promises.
-            Fact::new("restart on rotation", RELOADER_DECLARED)
+            Fact::new(
+                "restart on rotation",
+                super::no_reloader::reloader_fact(cx.cluster(), cx.ns()),
+            )
         });
         return;
     };
@@ -578,8 +583,3 @@ fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::
         fix,
     ));
 }
-
-/// The Consumers link's fact for a Reloader annotation that restarts the reader: declared,
-/// not seen working.
-const RELOADER_DECLARED: &str =
-    "Reloader annotation (that a Reloader controller runs in the cluster is not read)";

@@ -109,6 +109,9 @@ pub(super) enum Reloader<'a> {
     /// Reloader is not running, or does not watch the namespace (audit PPP-seeds: the guides'
     /// "annotate for Reloader" fix, applied where no Reloader acts on it).
     Missed(&'a str, &'a str),
+    /// No Reloader that watches the namespace's Secrets runs (why: a sentence,
+    /// [`crate::snapshot::ReloaderFacts`]), so no rollout of `(kind, name)` comes; KVC902 says it too.
+    Absent(&'a str, &'a str, String),
 }
 
 /// The Deployment, DaemonSet or StatefulSet of `pod` when Reloader watches `secret` for it
@@ -142,6 +145,9 @@ pub(super) fn reloader_due<'a>(
         .is_some()
     {
         return None;
+    }
+    if let Some(why) = super::no_reloader::no_reloader(cx) {
+        return Some(Reloader::Absent(kind, name, why));
     }
     if created.is_some_and(|c| c >= written) {
         return Some(Reloader::Created(kind, name));

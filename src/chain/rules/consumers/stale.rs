@@ -453,6 +453,16 @@ fn stale(
                 .into();
                 return Some(f);
             }
+            // No Reloader acts on the annotation (KVC902 says what to run): the finding and
+            // its restart stand.
+            super::rollout::Reloader::Absent(kind, name, why) => {
+                f.message = format!(
+                    "{}; Reloader's annotations ask it to roll out {kind} {name} when Secret {secret} changes, but no Reloader acts on them: {why}",
+                    f.message
+                )
+                .into();
+                return Some(f);
+            }
             // A re-created Secret: no rollout comes, the finding and its restart stand.
             super::rollout::Reloader::Created(kind, name) => {
                 f.message = format!(
