@@ -375,7 +375,12 @@ impl LiveState {
             ingresses: self.ingresses.coll(take),
             azure: self.azure.clone(),
         };
-        let reloader = ReloaderFacts::of(&snapshot.workloads, &snapshot.source);
+        let mut reloader = ReloaderFacts::of(&snapshot.workloads, &snapshot.source);
+        // A snapshot shown while the Deployments are still being listed has not seen them.
+        if let Some(r) = reloader.as_mut().filter(|_| !self.deployments.synced) {
+            r.unseen
+                .get_or_insert_with(|| "Deployments not listed yet".to_string());
+        }
         snapshot.cluster.reloader = reloader;
         snapshot
     }

@@ -197,3 +197,16 @@ fn snapshot_waits_for_every_kind_and_merges_secrets() {
     assert_eq!(snap.secrets.items.len(), 2);
     assert_eq!(snap.source.kind, SourceKind::Live);
 }
+
+/// A snapshot assembled before the Deployments are listed (the TUI shows one while loading)
+/// has not seen Reloader: that none runs is not known yet. Once listed (none there), it is.
+#[test]
+fn reloader_is_not_absent_before_the_deployments_are_listed() {
+    let mut state = LiveState::default();
+    let snap = state.assemble("t", Timestamp::UNIX_EPOCH);
+    let facts = snap.cluster.reloader.as_ref().unwrap();
+    assert_eq!(facts.unseen.as_deref(), Some("Deployments not listed yet"));
+    state.deployments.replace(&Scope::All, Default::default());
+    let snap = state.assemble("t", Timestamp::UNIX_EPOCH);
+    assert_eq!(snap.cluster.reloader.as_ref().unwrap().unseen, None);
+}
