@@ -51,6 +51,9 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                 enable_secret_rotation: true,
                 ..Default::default()
             },
+            // Its Deployments are annotated for Reloader, which runs (the lab's default is
+            // none): the generated fleet is healthy.
+            reloader: true,
             ..ClusterSpec::default()
         },
         ..Scenario::default()
