@@ -30,6 +30,7 @@ pub(crate) mod ephemeral;
 pub mod files;
 mod kustomize;
 mod labels;
+mod modes;
 mod namespaces;
 mod nulls;
 mod own_file;

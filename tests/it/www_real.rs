@@ -1,0 +1,87 @@
+//! Audit WWW-real: `kvchain check -f` on manifests of our own (tests/fixtures/www_real/), each
+//! expectation written from kubectl's and the API server's sources before kvchain was run on
+//! it: go-yaml v2's resolve.go (under sigs.k8s.io/yaml) for plain scalars, core validation for
+//! file modes, Secret keys and env references, batch validation for a CronJob's schedule.
+//! Values are canaries (`CANARY-www-real`): never printed.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::real_kit::unread;
+
+const CANARY: &str = "CANARY-www-real";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/www_real")
+        .join(name)
+}
+
+fn check(paths: &[&Path]) -> (i32, Value) {
+    super::real_kit::check(paths, CANARY)
+}
+
+fn unread_of<'a>(unread: &'a [String], what: &str) -> &'a str {
+    unread
+        .iter()
+        .find(|u| u.contains(&format!("{what} (")))
+        .unwrap_or_else(|| panic!("{what} not listed as unread: {unread:#?}"))
+}
+
+/// go-yaml v2 resolves a plain scalar starting with a digit or a sign with Go's
+/// `strconv.ParseInt(s, 0, 64)` after dropping `_`: `0644` and `0o440` are octal, `0x1A4` hex,
+/// `+0644` and `0_644` are 420 too. Every mode here is within 0..0777: the pod is applied.
+#[test]
+fn octal_hex_and_signed_modes_are_what_kubectl_sends() {
+    let (code, r) = check(&[&fixture("modes-read.yaml")]);
+    let unread = unread(&r);
+    assert!(unread.is_empty(), "{unread:#?}");
+    assert_eq!(code, 0, "{r:#}");
+}
+
+/// The API server refuses a file mode outside 0..0777 (`fileModeErrorMsg`), at the field's
+/// path (a downwardAPI item's at its source's path, as validateDownwardAPIVolumeFile gets it):
+/// `01000` is 512; `0800` is no octal, so ParseInt fails and go-yaml sends the float 800, not
+/// a string. A plain `0123` is the number 83 anywhere, so a label written so is refused as a
+/// number where ObjectMeta wants a string.
+#[test]
+fn modes_out_of_range_are_refused_in_the_api_servers_words() {
+    let (code, r) = check(&[&fixture("modes-refused.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 6, "{unread:#?}");
+    const RANGE: &str = "must be a number between 0 and 0777 (octal), both inclusive";
+    for (what, said) in [
+        (
+            "Pod/too-wide",
+            "spec.volumes[0].secret.defaultMode: Invalid value: 512: ",
+        ),
+        (
+            "Pod/no-octal",
+            "spec.volumes[0].configMap.defaultMode: Invalid value: 800: ",
+        ),
+        (
+            "Pod/negative",
+            "spec.volumes[0].secret.items[0].mode: Invalid value: -1: ",
+        ),
+        (
+            "Pod/downward",
+            "spec.volumes[0].downwardAPI.mode: Invalid value: 512: ",
+        ),
+        (
+            "Deployment/projected",
+            "spec.template.spec.volumes[0].projected.sources[0].secret.items[0].mode: Invalid value: 1024: ",
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(&format!("{said}{RANGE}")), "{u}");
+        assert!(u.contains("the API server refuses the document"), "{u}");
+    }
+    let label = unread_of(&unread, "Secret/versioned");
+    assert!(
+        label.contains("metadata.labels.version: ")
+            && label.contains("json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string"),
+        "{label}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}
