@@ -38,8 +38,11 @@ fn go_int(s: &str) -> Option<Value> {
         b'+' => (false, true, &s[1..]),
         _ => (false, false, s),
     };
-    let prefixed =
-        |p: &str| (body.len() > 2 && body[..2].eq_ignore_ascii_case(p)).then(|| &body[2..]);
+    // By bytes: any character may follow the first two (`1\u{feff}`, found by parser_props).
+    let prefixed = |p: &str| {
+        let b = body.as_bytes();
+        (b.len() > 2 && b[..2].eq_ignore_ascii_case(p.as_bytes())).then(|| &body[2..])
+    };
     let (radix, digits) = if let Some(d) = prefixed("0x") {
         (16, d)
     } else if let Some(d) = prefixed("0o") {
@@ -161,6 +164,11 @@ mod tests {
             ".",
             "..5",
             "1:30",
+            // Found by parser_props (a panic slicing inside a character).
+            "1\u{feff}- \"",
+            "-1\u{feff}",
+            "0\u{e9}",
+            "0x\u{e9}",
         ] {
             assert_eq!(resolve(s), None, "{s}");
         }
