@@ -39,6 +39,7 @@ mod refused;
 mod required;
 mod run_time;
 mod sa_name;
+mod secret_keys;
 mod selector;
 mod strict;
 mod type_error;
@@ -394,6 +395,9 @@ impl Builder {
             }
             "Secret" => {
                 let s: Secret = known(doc, &what, value)?;
+                if let Some(why) = secret_keys::refused(&s) {
+                    return Err(doc.err(&what, why));
+                }
                 if s.metadata.namespace.is_none() {
                     self.floating.secrets.push(self.secrets.len());
                 }

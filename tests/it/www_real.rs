@@ -85,3 +85,40 @@ fn modes_out_of_range_are_refused_in_the_api_servers_words() {
     );
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// sigs.k8s.io/yaml's YAMLToJSON writes a string, number or boolean key as a JSON key and
+/// refuses any other (`unsupported map key of type: %!s(<nil>), key: <nil>, value: …`), so a
+/// null key (`? : x` or `~: x`) fails the whole document before kubectl sends it; kvchain says
+/// where, and never the value (kubectl's message prints it). An empty key is a string: the API
+/// server judges it, a label by ValidateLabels (`name part must be non-empty`), a Secret's key
+/// by IsConfigMapKey after stringData is merged into data (`data[]: Invalid value: ""`), like a
+/// path-like key (`data[db/password]`). The Secret whose keys are valid is read.
+#[test]
+fn null_and_empty_keys_are_refused_where_kubectl_and_the_api_server_refuse_them() {
+    let (code, r) = check(&[&fixture("keys.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 5, "{unread:#?}");
+    const NULL: &str = "holds a null key (`~`, `null`, or nothing before the `:`): kubectl refuses the document before sending it (error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>, value: …";
+    const CONFIG_KEY: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+    for (what, said) in [
+        ("Secret/null-label", format!("metadata.labels: {NULL}")),
+        ("Secret/null-data", format!("stringData: {NULL}")),
+        (
+            "Secret/empty-label",
+            "metadata.labels: Invalid value: \"\": name part must be non-empty".to_string(),
+        ),
+        (
+            "Secret/empty-key",
+            format!("data[]: Invalid value: \"\": {CONFIG_KEY}"),
+        ),
+        (
+            "Secret/path-key",
+            format!("data[db/password]: Invalid value: \"db/password\": {CONFIG_KEY}"),
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(&said), "{u}\nwanted: {said}");
+        assert!(!u.contains("invalid type: unit value"), "{u}");
+    }
+    assert_eq!(code, 1, "{r:#}");
+}
