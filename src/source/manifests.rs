@@ -26,6 +26,7 @@ mod apply_set;
 mod custom;
 mod doc;
 mod duplicates;
+mod env_refs;
 pub(crate) mod ephemeral;
 pub mod files;
 mod kustomize;

@@ -122,3 +122,49 @@ fn null_and_empty_keys_are_refused_where_kubectl_and_the_api_server_refuse_them(
     }
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// Core validation checks a key selector's `name` with NameIsDNSSubdomain whether it is set or
+/// not (validateSecretKeySelector, validateConfigMapKeySelector), so one without `name` is
+/// `Invalid value: ""`, and its `key` with IsConfigMapKey; an envFrom configMapRef without
+/// `name` is `Required value` (validateConfigMapEnvSource), a placeholder name no subdomain
+/// (validateSecretEnvSource). Each pod is refused: not read, exit 1. The pod whose references
+/// are valid is read.
+#[test]
+fn env_references_without_a_valid_name_or_key_are_refused() {
+    let (code, r) = check(&[&fixture("refs.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 5, "{unread:#?}");
+    const SUBDOMAIN: &str =
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters";
+    for (what, said) in [
+        (
+            "Pod/no-secret-name",
+            format!("spec.containers[0].env[0].valueFrom.secretKeyRef.name: Invalid value: \"\": {SUBDOMAIN}"),
+        ),
+        (
+            "Pod/no-config-name",
+            format!("spec.containers[0].env[0].valueFrom.configMapKeyRef.name: Invalid value: \"\": {SUBDOMAIN}"),
+        ),
+        (
+            "Pod/no-envfrom-name",
+            "spec.containers[0].envFrom[0].configMapRef.name: Required value".to_string(),
+        ),
+        (
+            "Deployment/path-key",
+            "spec.template.spec.initContainers[0].env[0].valueFrom.secretKeyRef.key: Invalid value: \"db/password\": a valid config key must consist".to_string(),
+        ),
+        (
+            "Pod/placeholder",
+            format!("spec.containers[0].envFrom[0].secretRef.name: Invalid value: \"${{SECRET_NAME}}\": {SUBDOMAIN}"),
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(&said), "{u}\nwanted: {said}");
+        assert!(u.contains("the API server refuses the document"), "{u}");
+    }
+    assert!(
+        unread_of(&unread, "Pod/placeholder").contains("unrendered template value"),
+        "{unread:#?}"
+    );
+    assert_eq!(code, 1, "{r:#}");
+}
