@@ -168,3 +168,28 @@ fn env_references_without_a_valid_name_or_key_are_refused() {
     );
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// The driver trims a secretObjects data item's key and objectName before it reads the file and
+/// writes the key (secretutil.GetSecretData): `" password "` is the key `password`, which the
+/// API server takes, so no KVC806 says it is refused; an entry whose key is blank fails with
+/// the driver's own data error (`key in secretObjects.data is empty`), which is no refused
+/// create (that would stop later entries).
+#[test]
+fn secret_object_keys_are_trimmed_as_the_driver_trims_them() {
+    let (_, r) = check(&[&fixture("sync-keys.yaml")]);
+    let kvc806: Vec<&str> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "KVC806" || f["code"] == "KVC801")
+        .map(|f| f["message"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kvc806.len(), 1, "{kvc806:#?}");
+    let blank = kvc806[0];
+    assert!(
+        blank.contains("secretObjects entry blank")
+            && blank.contains("key in secretObjects.data is empty")
+            && !blank.contains("the API server refuses"),
+        "{blank}"
+    );
+}
