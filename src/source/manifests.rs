@@ -20,7 +20,7 @@ use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 use doc::Doc;
-use typed::{known, typed};
+use typed::known;
 
 mod apply_set;
 mod custom;

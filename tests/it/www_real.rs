@@ -193,3 +193,50 @@ fn secret_object_keys_are_trimmed_as_the_driver_trims_them() {
         "{blank}"
     );
 }
+
+/// A custom resource is checked against its CRD's structural schema, as an SPC is: `The
+/// Rollout "counted" is invalid: spec.replicas: Invalid value: "string": spec.replicas in body
+/// must be of type integer: "string"` (apiextensions' validation, JSON Schema type names). The
+/// Argo Rollout and KEDA ScaledJob CRDs type the pod template too, so a wrong type there is
+/// refused alike, naming the file, document and field; never serde's words, never the value.
+#[test]
+fn custom_resources_type_errors_are_said_in_their_crd_schemas_words() {
+    let (code, r) = check(&[&fixture("custom-types.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 3, "{unread:#?}");
+    for (what, kind, name, path, got, want) in [
+        (
+            "Rollout/counted",
+            "Rollout",
+            "counted",
+            "spec.replicas",
+            "string",
+            "integer",
+        ),
+        (
+            "Rollout/ported",
+            "Rollout",
+            "ported",
+            "spec.template.spec.containers[0].ports[0].containerPort",
+            "string",
+            "integer",
+        ),
+        (
+            "ScaledJob/mapped",
+            "ScaledJob",
+            "mapped",
+            "spec.jobTargetRef.template.spec.containers[0].env",
+            "object",
+            "array",
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        let said = format!(
+            "{path}: the API server refuses the document (kubectl apply says: The {kind} \"{name}\" is invalid: {path}: Invalid value: \"{got}\": {path} in body must be of type {want}: \"{got}\")"
+        );
+        assert!(u.contains("custom-types.yaml, document "), "{u}");
+        assert!(u.contains(&said), "{u}\nwanted: {said}");
+        assert!(!u.contains("invalid type"), "{u}");
+    }
+    assert_eq!(code, 1, "{r:#}");
+}
