@@ -23,6 +23,7 @@ use doc::Doc;
 use typed::known;
 
 mod apply_set;
+mod cron_schedule;
 mod custom;
 mod doc;
 mod duplicates;
@@ -344,7 +345,7 @@ impl Builder {
             }
             "CronJob" => {
                 let d: CronJob = known(doc, &what, value)?;
-                if let Some(why) = required::cron_job(&d) {
+                if let Some(why) = cron_schedule::cron_job(&d) {
                     return Err(doc.err(&what, why));
                 }
                 let t = d

@@ -240,3 +240,39 @@ fn custom_resources_type_errors_are_said_in_their_crd_schemas_words() {
     }
     assert_eq!(code, 1, "{r:#}");
 }
+
+/// Batch validation's validateScheduleFormat on create: robfig/cron v3's ParseStandard must
+/// take the schedule (minute 0-59, day of week 0-6: `7` is refused; descriptors `@hourly` …
+/// `@every <Go duration>`), each failure in the parser's words, and a schedule holding `TZ`
+/// is refused ("cannot use TZ or CRON_TZ in schedule, use timeZone field instead"). A
+/// CronJob refused so makes no pod: not read, exit 1. Names of days, `@every` and the
+/// `timeZone` field are taken.
+#[test]
+fn cron_schedules_are_judged_as_the_api_server_judges_them() {
+    let (code, r) = check(&[&fixture("schedules.yaml")]);
+    let unread = unread(&r);
+    assert_eq!(unread.len(), 4, "{unread:#?}");
+    for (what, said) in [
+        (
+            "CronJob/minute-61",
+            "spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61",
+        ),
+        (
+            "CronJob/sunday-7",
+            "spec.schedule: Invalid value: \"0 3 * * 7\": end of range (7) above maximum (6): 7",
+        ),
+        (
+            "CronJob/inline-tz",
+            "spec.schedule: Invalid value: \"CRON_TZ=Europe/Paris 0 3 * * *\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+        ),
+        (
+            "CronJob/fortnightly",
+            "spec.schedule: Invalid value: \"@fortnightly\": unrecognized descriptor: @fortnightly",
+        ),
+    ] {
+        let u = unread_of(&unread, what);
+        assert!(u.contains(said), "{u}\nwanted: {said}");
+        assert!(u.contains("the API server refuses the document"), "{u}");
+    }
+    assert_eq!(code, 1, "{r:#}");
+}
