@@ -29,6 +29,7 @@ pub use error::InputError;
 
 mod error;
 pub(crate) mod file_modes;
+mod go_numbers;
 mod wording;
 pub use wording::located;
 mod kubectl_output;
@@ -376,8 +377,8 @@ impl Budget {
 #[derive(Clone, Copy)]
 struct Bounded<'b> {
     budget: &'b Budget,
-    /// The text the values are read from, and where in it the parser is: a manifest's volume
-    /// file modes are resolved as kubectl reads them ([`file_modes`]).
+    /// The text the values are read from, and where in it the parser is: a manifest's plain
+    /// scalars are resolved as kubectl reads them ([`file_modes`]).
     src: &'b str,
     at: file_modes::At,
 }
@@ -392,7 +393,7 @@ impl<'b> Bounded<'b> {
         }
     }
 
-    /// A manifest read from `src`: its volume file modes as kubectl reads them.
+    /// A manifest read from `src`: its scalars as kubectl reads them.
     fn manifest(budget: &'b Budget, src: &'b str) -> Self {
         Bounded {
             budget,
@@ -454,11 +455,17 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     }
     // serde_yaml lends a scalar from the text where it can: only there are its quotes seen.
     fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Value, E> {
-        if self.at == file_modes::At::Mode
-            && let Some(mode) = file_modes::plain_octal(self.src, s)
-        {
-            self.budget.charge(0)?;
-            return Ok(Value::Number(mode.into()));
+        // A number to kubectl's YAML 1.1 that YAML 1.2 reads as a string: `0644`, `+0644`,
+        // `1_000`, `0800` (audit WWW-real).
+        if self.at != file_modes::At::Off && file_modes::plain(self.src, s) {
+            match go_numbers::resolve(s) {
+                Some(Ok(n)) => {
+                    self.budget.charge(0)?;
+                    return Ok(file_modes::kubectl_key(self.at, n));
+                }
+                Some(Err(f)) => return self.visit_f64(f),
+                None => {}
+            }
         }
         // A manifest's value or key read as kubectl's YAML 1.1 reads it (a key then made the
         // string sigs.k8s.io/yaml makes of it, in visit_bool).
@@ -486,7 +493,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         self.budget.charge(0)?;
         let mut items = Vec::new();
-        let entry = self.at(self.at.entry());
+        let entry = self.at(self.at.value());
         while let Some(v) = seq.next_element_seed(entry)? {
             items.push(v);
         }
@@ -502,7 +509,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
                     key_name(&k)
                 )));
             }
-            let v = map.next_value_seed(self.at(self.at.key(&k)))?;
+            let v = map.next_value_seed(self.at(self.at.value()))?;
             m.insert(k, v);
         }
         Ok(Value::Mapping(m))

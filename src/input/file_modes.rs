@@ -1,90 +1,47 @@
-//! Volume file modes as kubectl reads a manifest: a plain `defaultMode: 0400` is the octal
-//! integer 256, a quoted `"0400"` is a string.
+//! A manifest's scalars as kubectl reads them: YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2),
+//! where serde_yaml reads YAML 1.2. A plain `yes` is a boolean, a plain `0400` the octal
+//! integer 256 ([`super::go_numbers`]), a key is sent as the string YAMLToJSON makes of it, an
+//! integral float as the integer `json.Marshal` writes; a quoted scalar is a string to both.
+//! Only the parser sees the quotes: the value tree serde_yaml builds does not keep them, so
+//! scalars are resolved while the value is built ([`At`] says whether a manifest is read, and
+//! whether at a key), from the text the scalar was borrowed from.
 //!
-//! kubectl reads YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2), where a plain scalar of a
-//! leading `0` and octal digits is an octal integer (`strconv.ParseInt(s, 0, 64)`); serde_yaml
-//! reads YAML 1.2 and gives a string for both. A quoted scalar is a string to both, and the API
-//! server refuses a string where the pod spec has an int32 (`json: cannot unmarshal string into
-//! Go struct field SecretVolumeSource…defaultMode of type int32`), so `kubectl apply` refuses
-//! the whole object. Only the parser sees the quotes: the value tree serde_yaml builds does
-//! not keep them, so the modes are resolved while the value is built ([`At`] follows where
-//! the parser is), from the text the scalar was borrowed from.
-//!
-//! The fields are the ones the Kubernetes docs write in octal: `defaultMode` of a `secret`,
-//! `configMap`, `downwardAPI` or `projected` volume and `mode` of their `items` (a projected
-//! source's too), in any `volumes` list (a pod, a workload's template, a CronJob's job
-//! template, a custom resource's).
+//! File modes were resolved as octal only under a volume's `defaultMode` and `items[].mode`
+//! (audit TTT-real); go-yaml resolves every plain scalar alike, so a `0644` elsewhere, a
+//! `+0644` or `0_644` were strings where kubectl sends numbers (audit WWW-real). The API
+//! server refuses a quoted `"0400"` where the pod spec has an int32 ([`quoted_hint`]) and a
+//! mode outside 0..0777 (manifests::modes).
 
 use serde_yaml::Value;
 
 /// The volume kinds whose `defaultMode` and `items[].mode` are file modes.
 const SOURCES: [&str; 4] = ["secret", "configMap", "downwardAPI", "projected"];
 
-/// Where a value sits on the way to a volume's file mode, as the parser descends.
+/// Where a value sits, as the parser descends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum At {
-    /// Not followed: inputs other than manifests (config, themes, an SPC's `objects`).
+    /// Not a manifest: inputs other than manifests (config, themes, an SPC's `objects`), read
+    /// as serde_yaml reads them.
     Off,
-    /// Anywhere not on the way to a file mode.
+    /// A value in a manifest.
     Elsewhere,
-    /// The list under a `volumes` key.
-    Volumes,
-    /// One volume.
-    Volume,
-    /// A volume's `secret`, `configMap`, `downwardAPI` or `projected`.
-    Source,
-    /// A projected volume's `sources` list.
-    Sources,
-    /// One entry of `sources`.
-    Projection,
-    /// A projection's `secret`, `configMap` or `downwardAPI` (items, no defaultMode).
-    Projected,
-    /// An `items` list.
-    Items,
-    /// One entry of `items`.
-    Item,
-    /// A `defaultMode` or an item's `mode`: the scalar resolved here.
-    Mode,
     /// A mapping's key in a manifest ([`kubectl_key`]).
     Key,
 }
 
 impl At {
-    /// Where the value of `key`, in a mapping that sits at `self`, sits.
-    pub(crate) fn key(self, key: &Value) -> At {
+    /// Where the value of a key of a mapping that sits at `self` sits.
+    pub(crate) fn value(self) -> At {
         if self == At::Off {
-            return At::Off;
-        }
-        let Some(k) = key.as_str() else {
-            return At::Elsewhere;
-        };
-        match (self, k) {
-            // A `<<` merge key's mapping is merged into this one: the same kind of place.
-            (At::Volume | At::Source | At::Projection | At::Projected | At::Item, "<<") => self,
-            (At::Volume, k) if SOURCES.contains(&k) => At::Source,
-            (At::Source, "defaultMode") | (At::Item, "mode") => At::Mode,
-            (At::Source | At::Projected, "items") => At::Items,
-            (At::Source, "sources") => At::Sources,
-            (At::Projection, k) if SOURCES.contains(&k) => At::Projected,
-            (_, "volumes") => At::Volumes,
-            _ => At::Elsewhere,
+            At::Off
+        } else {
+            At::Elsewhere
         }
     }
 
     /// Where a key of a mapping that sits at `self` is read.
     pub(crate) fn map_key(self) -> At {
         if self == At::Off { At::Off } else { At::Key }
-    }
-
-    /// Where an entry of a list that sits at `self` sits.
-    pub(crate) fn entry(self) -> At {
-        match self {
-            At::Off => At::Off,
-            At::Volumes => At::Volume,
-            At::Sources => At::Projection,
-            At::Items => At::Item,
-            _ => At::Elsewhere,
-        }
     }
 }
 
@@ -170,20 +127,6 @@ pub(crate) fn kubectl_float(at: At, f: f64) -> Value {
     } else {
         Value::Number(f.into())
     }
-}
-
-/// The octal integer a file mode `s` is to kubectl: `s` a plain scalar (not quoted, not a
-/// block scalar) of `0` and octal digits, borrowed from `src`. `None` for anything else, which
-/// stays the string it is (a quoted `"0400"`, refused by the API server as a string).
-pub(crate) fn plain_octal(src: &str, s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('0')?;
-    if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        return None;
-    }
-    if !plain(src, s) {
-        return None;
-    }
-    i64::from_str_radix(digits, 8).ok()
 }
 
 /// How to write a file mode kvchain found quoted, when the field at `keys` (its path's keys,
@@ -279,21 +222,31 @@ mod tests {
         assert_eq!(vols[3]["configMap"]["defaultMode"], Value::from("0400\n"));
     }
 
+    /// go-yaml v2 resolves every plain scalar alike, not only a volume's modes: `0644` is 420
+    /// wherever it is written, `0800` the float 800 (no octal), a quoted one a string; a key
+    /// is sent as its decimal text (audit WWW-real; these were all strings).
     #[test]
-    fn only_volume_modes_and_only_octal_digits_are_converted() {
+    fn plain_numbers_are_go_yaml_numbers_everywhere() {
         let v = read(concat!(
-            "spec:\n  volumes:\n    - name: a\n      secret: {secretName: '0400', defaultMode: 0x1}\n",
-            "    - name: b\n      configMap: {name: c, defaultMode: 0800}\n  mode: 0400\n",
+            "spec:\n  volumes:\n    - name: a\n      secret: {secretName: '0400', defaultMode: 0x1A4}\n",
+            "    - name: b\n      configMap: {name: c, defaultMode: 0800}\n",
+            "    - name: c\n      secret: {secretName: s, defaultMode: +0644, items: [{key: k, path: p, mode: 0o400}]}\n",
+            "  mode: 0400\n  replicas: 0_3\n  0644: k\n",
         ));
-        assert_eq!(
-            v["spec"]["volumes"][0]["secret"]["secretName"],
-            Value::from("0400")
-        );
-        assert_eq!(
-            v["spec"]["volumes"][1]["configMap"]["defaultMode"],
-            Value::from("0800")
-        );
-        assert_eq!(v["spec"]["mode"], Value::from("0400"));
+        let vols = &v["spec"]["volumes"];
+        assert_eq!(vols[0]["secret"]["secretName"], Value::from("0400"));
+        assert_eq!(vols[0]["secret"]["defaultMode"], Value::from(420));
+        assert_eq!(vols[1]["configMap"]["defaultMode"], Value::from(800));
+        assert_eq!(vols[2]["secret"]["defaultMode"], Value::from(420));
+        assert_eq!(vols[2]["secret"]["items"][0]["mode"], Value::from(256));
+        assert_eq!(v["spec"]["mode"], Value::from(256));
+        assert_eq!(v["spec"]["replicas"], Value::from(3));
+        assert_eq!(v["spec"]["420"], Value::from("k"));
+        // Not a manifest (config, themes): serde_yaml's reading, untouched.
+        let text = "a: 0644\n";
+        let budget = crate::input::Budget::for_text(text);
+        let plain = crate::input::value_within(text, &budget).unwrap();
+        assert_eq!(plain["a"], Value::from("0644"));
     }
 
     #[test]

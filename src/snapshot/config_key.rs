@@ -4,12 +4,14 @@
 
 /// Why `k` is no valid key, in the API server's words, or None.
 pub fn invalid_config_key(k: &str) -> Option<&'static str> {
-    if k.is_empty() || k.len() > 253 {
-        return Some("must be no more than 253 characters and not empty");
+    if k.len() > 253 {
+        return Some("must be no more than 253 characters");
     }
-    if !k
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    // An empty key fails the regular expression (`+`): the API server says so in its words.
+    if k.is_empty()
+        || !k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         return Some(
             "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",

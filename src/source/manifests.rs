@@ -20,16 +20,19 @@ use crate::snapshot::convert;
 use crate::snapshot::crd::SecretProviderClass;
 use crate::snapshot::*;
 use doc::Doc;
-use typed::{known, typed};
+use typed::known;
 
 mod apply_set;
+mod cron_schedule;
 mod custom;
 mod doc;
 mod duplicates;
+mod env_refs;
 pub(crate) mod ephemeral;
 pub mod files;
 mod kustomize;
 mod labels;
+mod modes;
 mod namespaces;
 mod nulls;
 mod own_file;
@@ -38,6 +41,7 @@ mod refused;
 mod required;
 mod run_time;
 mod sa_name;
+mod secret_keys;
 mod selector;
 mod strict;
 mod type_error;
@@ -341,7 +345,7 @@ impl Builder {
             }
             "CronJob" => {
                 let d: CronJob = known(doc, &what, value)?;
-                if let Some(why) = required::cron_job(&d) {
+                if let Some(why) = cron_schedule::cron_job(&d) {
                     return Err(doc.err(&what, why));
                 }
                 let t = d
@@ -393,6 +397,9 @@ impl Builder {
             }
             "Secret" => {
                 let s: Secret = known(doc, &what, value)?;
+                if let Some(why) = secret_keys::refused(&s) {
+                    return Err(doc.err(&what, why));
+                }
                 if s.metadata.namespace.is_none() {
                     self.floating.secrets.push(self.secrets.len());
                 }

@@ -46,11 +46,14 @@ pub fn spc_parsed_by(
                 type_: o.type_.clone().unwrap_or_default(),
                 labels: o.labels.clone().unwrap_or_default(),
                 annotations: crate::reloader::resource_side(o.annotations.as_ref()),
+                // The driver trims both before it reads the file and writes the key
+                // (secretutil.GetSecretData): ` password ` is the key `password` (audit
+                // WWW-real; it was KVC806, a refused key, on a Secret the driver makes).
                 data: each(&o.data)
                     .iter()
                     .map(|d| SecretObjectData {
-                        object_name: d.object_name.clone().unwrap_or_default(),
-                        key: d.key.clone().unwrap_or_default(),
+                        object_name: d.object_name.as_deref().unwrap_or_default().trim().into(),
+                        key: d.key.as_deref().unwrap_or_default().trim().into(),
                     })
                     .collect(),
             })

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use super::{Doc, convert, str_at, typed};
+use super::{Doc, convert, str_at, typed::custom};
 use crate::chain::DRIVER_NAME;
 use crate::input::InputError;
 
@@ -53,7 +53,7 @@ impl super::Builder {
         let api_version = str_at(&value, "apiVersion").to_string();
         match known(kind, &api_version) {
             Some("Rollout") => {
-                let r: Custom<RolloutSpec> = typed(doc, what, value)?;
+                let r: Custom<RolloutSpec> = custom(doc, what, value)?;
                 // Its controller refuses a selector that does not select the template.
                 if let Some(why) = selector {
                     return Err(doc.err(what, why));
@@ -67,7 +67,7 @@ impl super::Builder {
                 );
             }
             Some(_) => {
-                let j: Custom<ScaledJobSpec> = typed(doc, what, value)?;
+                let j: Custom<ScaledJobSpec> = custom(doc, what, value)?;
                 // The API server refuses each Job made from a selector a Job may not hold.
                 if let Some(why) = selector {
                     return Err(doc.err(what, why));

@@ -2,7 +2,7 @@
 //! read" they would vanish silently (a misspelt kind, a kind-less document) or yield objects
 //! the API server never holds (an empty name, shown as `Deployment/`).
 
-use crate::k8s_name::{dns_label, dns_subdomain};
+use crate::k8s_name::{dns_label, dns_subdomain, label_key_errors, label_value_errors};
 use serde_yaml::Value;
 
 use super::apply_set::READ;
@@ -93,6 +93,9 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     if let Some(path) = template::unrendered(value) {
         return Some(format!("{path}: {}", template::REFUSED));
     }
+    if let Some(path) = template::null_key(value) {
+        return Some(format!("{path}: {}", template::NULL_KEY));
+    }
     let meta = value.get("metadata");
     if let Some(n) = meta.and_then(|m| m.get("name"))
         && !n.is_string()
@@ -114,6 +117,9 @@ pub(super) fn refused(value: &Value, kind: &str, name: &str) -> Option<String> {
     if !name.is_empty()
         && let Some(why) = invalid_name(kind, name)
     {
+        return Some(why);
+    }
+    if let Some(why) = meta.and_then(|m| m.get("labels")).and_then(invalid_labels) {
         return Some(why);
     }
     super::ephemeral::refused(value, kind, name)
@@ -297,6 +303,37 @@ fn invalid_namespace(ns: &Value) -> Option<String> {
         "\"{}\" is no valid namespace (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63): the API server rejects it",
         crate::shown::shown(ns)
     ))
+}
+
+/// Why the API server refuses an object's `metadata.labels` (ValidateObjectMeta →
+/// ValidateLabels), in its words: `metadata.labels: Invalid value: "": name part must be
+/// non-empty`. An empty key (`"": x`) was read as a label (audit WWW-real). Judged only when
+/// every value is a string: a value of another kind is the decoder's type error, said first.
+fn invalid_labels(labels: &Value) -> Option<String> {
+    let m = labels.as_mapping()?;
+    let mut errs = Vec::new();
+    for (k, v) in m {
+        let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+            return None;
+        };
+        errs.extend(label_key_errors(k).into_iter().map(|e| (k, e)));
+        errs.extend(label_value_errors(v).into_iter().map(|e| (v, e)));
+    }
+    let said: Vec<String> = errs
+        .iter()
+        .map(|(v, e)| {
+            format!(
+                "metadata.labels: Invalid value: \"{}\": {e}",
+                crate::shown::shown(v)
+            )
+        })
+        .collect();
+    (!said.is_empty()).then(|| {
+        format!(
+            "{}: the API server refuses the document (kubectl apply says so)",
+            said.join(", ")
+        )
+    })
 }
 
 /// The kind kvchain reads that `kind` misspells: within edit distance 2, ignoring case (1 for

@@ -73,10 +73,13 @@ pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<Strin
 }
 
 /// Why the API server refuses pod spec `s` at `path` (`spec`, `spec.template.spec`), a spec
-/// with containers: a required field left empty, a duplicate, a node selector that is no
+/// with containers: a required field left empty, a file mode out of range, an env
+/// reference to no valid name or key, a duplicate, a node selector that is no
 /// label, a serviceAccountName that is no name; None when it takes it.
 pub(super) fn spec_refused(path: &str, s: &PodSpec) -> Option<String> {
     (super::required::refused(path, s))
+        .or_else(|| super::modes::refused(path, s))
+        .or_else(|| super::env_refs::refused(path, s))
         .or_else(|| super::duplicates::duplicates(path, s))
         .or_else(|| super::labels::refused(path, s))
         .or_else(|| super::sa_name::refused(path, s))

@@ -223,7 +223,9 @@ pub(super) fn refused<T: DeserializeOwned>(v: &Value, shown_path: &str) -> Optio
     // A custom resource is decoded as unstructured JSON and checked against its CRD's schema,
     // but its metadata is unmarshalled into ObjectMeta by itself, as Go
     // (apiextensions-apiserver's GetObjectMetaWithOptions, audit VVV-real).
-    let custom = kind == "SecretProviderClass";
+    // The custom resources kvchain reads, checked against their CRDs' schemas (audit
+    // WWW-real: a Rollout's and a ScaledJob's type errors were serde's words).
+    let custom = matches!(kind, "SecretProviderClass" | "Rollout" | "ScaledJob");
     let in_metadata = matches!(steps.first(), Some(Step::Key(k)) if k == "metadata");
     if custom && !in_metadata {
         return custom_resource(v, kind, shown_path, got.kind, &e);

@@ -27,10 +27,18 @@ pub(super) fn known<T: DeserializeOwned + serde::Serialize>(
     }
 }
 
-pub(super) fn typed<T: DeserializeOwned>(
+/// A custom resource kvchain reads beyond SecretProviderClasses (an Argo Rollout, a KEDA
+/// ScaledJob), refused for a field of the wrong type in its CRD schema's words, as an SPC is
+/// (`spec.replicas in body must be of type integer: "string"`): both CRDs type the fields read
+/// here, the pod template included (audit WWW-real; serde's words were said). Its type holds
+/// only what kvchain reads, so no field is called unknown.
+pub(super) fn custom<T: DeserializeOwned>(
     doc: &Doc,
     what: &str,
     v: serde_yaml::Value,
 ) -> Result<T, InputError> {
-    crate::input::typed(v).map_err(|e| doc.err(what, e))
+    crate::input::typed_ref(&v).map_err(|e| match super::type_error::refused::<T>(&v, &e.path) {
+        Some(why) => doc.err(what, why),
+        None => doc.err(what, e),
+    })
 }

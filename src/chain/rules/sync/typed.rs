@@ -114,6 +114,31 @@ pub(super) fn refused_keys(cx: &Ctx, link: &mut Link, so: &SecretObjectSpec) {
         if params::is_placeholder(&d.key) {
             continue;
         }
+        // No key (or blanks, trimmed away): the driver's own data error, before any create
+        // (secretutil.GetSecretData), which stops no later entry (audit WWW-real).
+        if d.key.is_empty() {
+            link.findings.push(cx.finding(
+                Code::KVC806,
+                cx.spc_resource(),
+                format!(
+                    "secretObjects entry {} of SecretProviderClass {} has an empty data key (data[{i}]): the driver fails to get its data (FailedToCreateSecret: failed to get data in spc {}/{} for secret {}, err: key in secretObjects.data is empty) and the Secret is never made",
+                    so.secret_name, cx.spc_name, cx.ns(), cx.spc_name, so.secret_name
+                ),
+                vec![format!(
+                    "secretObjects[{}].data[{i}]: {{objectName: {}, key: \"\"}}",
+                    so.secret_name, d.object_name
+                )],
+                remedy::show_spc(cx, "{.spec.secretObjects}"),
+                remedy::edit_spc(
+                    cx,
+                    &format!(
+                        "secretObjects[{}].data[{i}].key: the key readers ask for (letters, digits, '-', '_' or '.')",
+                        so.secret_name
+                    ),
+                ),
+            ));
+            continue;
+        }
         let Some(why) = crate::snapshot::config_key::invalid_config_key(&d.key) else {
             continue;
         };

@@ -15,8 +15,25 @@ pub(super) const REFUSED: &str = "is an unrendered template: `{{ … }}` written
 /// `{{ … }}`, or of any mapping with a key that is a mapping or a list, which kubectl refuses
 /// the same way. `.` for the document itself.
 pub(super) fn unrendered(value: &Value) -> Option<String> {
+    found(value, &|k| k.is_mapping() || k.is_sequence())
+}
+
+/// What follows the path of a mapping holding a null key.
+pub(super) const NULL_KEY: &str = "holds a null key (`~`, `null`, or nothing before the `:`): kubectl refuses the document before sending it (error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>, value: …; kvchain does not print the value)";
+
+/// The field path of the first mapping with a null key (`~: x`, `? : x`): sigs.k8s.io/yaml's
+/// YAMLToJSON turns a string, number or boolean key into a JSON key and refuses any other
+/// (`unsupported map key of type`), so kubectl applies nothing of the document (audit
+/// WWW-real; it was said as serde's `invalid type: unit value` at a `?` path, or not at all).
+/// `.` for the document itself.
+pub(super) fn null_key(value: &Value) -> Option<String> {
+    found(value, &Value::is_null)
+}
+
+/// The path of the first mapping with a key `bad` takes, depth-first in document order.
+fn found(value: &Value, bad: &dyn Fn(&Value) -> bool) -> Option<String> {
     let mut path = Vec::new();
-    find(value, &mut path).then(|| {
+    find(value, &mut path, bad).then(|| {
         if path.is_empty() {
             ".".to_string()
         } else {
@@ -26,15 +43,15 @@ pub(super) fn unrendered(value: &Value) -> Option<String> {
 }
 
 /// Depth-first, in document order; `path` holds the segments down to the value found.
-fn find(value: &Value, path: &mut Vec<String>) -> bool {
+fn find(value: &Value, path: &mut Vec<String>, bad: &dyn Fn(&Value) -> bool) -> bool {
     match value {
         Value::Mapping(m) => {
-            if m.keys().any(|k| k.is_mapping() || k.is_sequence()) {
+            if m.keys().any(bad) {
                 return true;
             }
             for (k, v) in m {
                 path.push(format!(".{}", key_text(k)));
-                if find(v, path) {
+                if find(v, path, bad) {
                     return true;
                 }
                 path.pop();
@@ -44,14 +61,14 @@ fn find(value: &Value, path: &mut Vec<String>) -> bool {
         Value::Sequence(items) => {
             for (i, v) in items.iter().enumerate() {
                 path.push(format!("[{i}]"));
-                if find(v, path) {
+                if find(v, path, bad) {
                     return true;
                 }
                 path.pop();
             }
             false
         }
-        Value::Tagged(t) => find(&t.value, path),
+        Value::Tagged(t) => find(&t.value, path, bad),
         _ => false,
     }
 }
