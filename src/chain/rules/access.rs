@@ -17,6 +17,7 @@ mod on_client_id;
 mod one_fix;
 mod over_privilege;
 mod scope;
+mod since;
 mod undetermined;
 use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
@@ -27,6 +28,7 @@ use one_fix::{FAILS, one_per_fix};
 use over_privilege::{over_privilege, unchecked};
 pub(crate) use scope::under;
 use scope::{above, covers, maybe_above, not_above, touches};
+pub(crate) use since::granted_after;
 use undetermined::undetermined;
 
 /// The data action the provider's read of each object type needs.

@@ -1,0 +1,90 @@
+//! Audit WWW-rules: the rules' truth leftovers, judged against FACTS and the README. The lab
+//! scenarios live in tests/fixtures/lab/www_rules/ (written from docs/scenarios.md's format);
+//! their vault values are canaries that no output may show.
+
+use std::time::Duration;
+
+use kvchain::chain::{Code, LinkKind, Status, diagnose};
+use kvchain::snapshot::Snapshot;
+use kvchain::source::lab::{self, export, world::World};
+use serde_json::Value;
+
+use super::mmm_lab::{fixture, link, report_after};
+
+const GRANT: &str = "www_rules/www-403-before-grant.yaml";
+const GRANT_CANARY: &str = "CANARY-www-rules-4b2e";
+
+/// The lab of `name` run for `secs` seconds, as kvchain observes it.
+fn lab_at(name: &str, secs: u64) -> Snapshot {
+    let sc = lab::load(fixture(name).to_str().unwrap()).expect("scenario loads");
+    let mut w = World::new(sc);
+    w.advance(Duration::from_secs(secs));
+    export::snapshot(&w)
+}
+
+fn codes(r: &Value) -> Vec<String> {
+    (r["findings"].as_array().unwrap().iter())
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// FACTS §11 (evidence in time): a 403 recorded before the role assignment that lets the read
+/// through now was made (ARM's `createdOn`) was refused for want of that grant: it describes a
+/// past state. At 10m05s the role is back (assigned at 10m) and the kubelet has not retried
+/// yet: no finding on the Access link (nor the kubelet's timeout that restates the 403s, as
+/// KVC701), the 403 kept as history saying it predates the grant, and exit 0.
+#[test]
+fn a_403_from_before_the_grant_is_history_while_the_retry_is_due() {
+    let r = report_after(GRANT, &["--for", "10m05s"], GRANT_CANARY);
+    let found = codes(&r);
+    for code in ["KVC501", "KVC502", "KVC503", "KVC701"] {
+        assert!(!found.iter().any(|c| c == code), "{code}: {r}");
+    }
+    let chain = &r["chains"][0];
+    let access = link(chain, "access");
+    assert_eq!(access["status"], "ok", "{access}");
+    let history = (access["facts"].as_array().into_iter().flatten())
+        .find(|f| f["label"] == "history (KVC501, KVC502 or KVC503)")
+        .unwrap_or_else(|| panic!("{access}"));
+    let text = history["observed"].as_str().unwrap();
+    assert!(
+        text.contains("403") && text.contains("predates the grant"),
+        "{text}"
+    );
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab"])
+        .arg(fixture(GRANT))
+        .args(["--for", "10m05s", "-o", "json"])
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(0), "{r}");
+}
+
+/// The other side of FACTS §11: a 403 recorded after the grant was made was refused with the
+/// grant in place (Key Vault's message asks to "observe propagation time"), so it stays a
+/// current finding. The same snapshot with the assignment's `createdOn` moved before the
+/// 403s: KVC501 is still there, saying the attempt failed though the grants look right.
+#[test]
+fn a_403_after_the_grant_was_made_stays_current() {
+    let mut s = lab_at(GRANT, 605);
+    let first = (s.events.items.iter())
+        .filter(|e| e.reason == "FailedMount")
+        .filter_map(|e| e.last_seen)
+        .min()
+        .expect("a FailedMount");
+    for ra in &mut s.azure.role_assignments.items {
+        ra.created_on = Some(first - jiff::SignedDuration::from_secs(30));
+    }
+    let chains = diagnose(&s);
+    let access = chains[0].link(LinkKind::Access);
+    let f = (access.findings.iter())
+        .find(|f| f.code == Code::KVC501)
+        .unwrap_or_else(|| panic!("{access:#?}"));
+    assert!(f.now_looks_right, "{f:#?}");
+    assert_eq!(access.status, Status::Broken, "{access:#?}");
+    // Untouched, the same snapshot reads the 403 as history.
+    let chains = diagnose(&lab_at(GRANT, 605));
+    let access = chains[0].link(LinkKind::Access);
+    assert!(access.findings.is_empty(), "{access:#?}");
+}
