@@ -177,11 +177,23 @@ impl MountFailures {
         let f = self
             .by_pod
             .get(key.strip_prefix("pod:")?.split('|').next()?)?;
+        Some(self.cause(f))
+    }
+
+    /// The failure of pod `name` in `namespace` in kvchain's words only ([`Self::cause_of_key`]):
+    /// the restart timeline's new pod whose mount fails (audit WWW-rules).
+    pub fn cause_of_pod(&self, namespace: &str, name: &str) -> Option<String> {
+        let f = self.by_pod.get(&format!("{namespace}/{name}"))?;
+        Some(self.cause(f))
+    }
+
+    /// `its latest <reason> is <code> (<link> link: <short cause>)`, never the event's text.
+    fn cause(&self, f: &Failure) -> String {
         let Some(code) = f.code else {
-            return Some(format!(
+            return format!(
                 "its latest {} names no cause kvchain classifies (kubectl describe pod)",
                 self.reason
-            ));
+            );
         };
         let label = f.label.clone().unwrap_or_else(|| code.to_string());
         // Every code the label names (`KVC501, KVC502 or KVC503`), each in its own words.
@@ -194,16 +206,11 @@ impl MountFailures {
             Some((last, first)) => format!("{} or {last}", first.join(", ")),
             None => code.title().to_string(),
         };
-        Some(format!(
+        format!(
             "its latest {} is {label} ({} link: {causes})",
             self.reason,
             code.link().title(),
-        ))
-    }
-
-    /// The failure of pod `name` in `namespace`.
-    pub fn of_pod(&self, namespace: &str, name: &str) -> Option<String> {
-        (self.by_pod.get(&format!("{namespace}/{name}"))).map(Self::said)
+        )
     }
 
     /// The failure of the pod a step key (`pod:<ns>/<name>|…`) belongs to; for a key of no
