@@ -27,7 +27,7 @@ pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
 pub(crate) use held::held_on_vault;
 use history_list::{history_unlisted, history_unlisted_rbac};
 use on_client_id::{on_client_id, policy_on_client_id};
-use one_fix::{FAILS, one_per_fix};
+use one_fix::{FAILS, Plan, one_per_fix};
 use over_privilege::{over_privilege, unchecked};
 pub(crate) use scope::under;
 use scope::{above, covers, maybe_above, not_above, touches};
@@ -219,6 +219,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // grant, a role whose definition is unreadable): unknown, not refused.
     let mut unsure: Vec<String> = Vec::new();
     let first = link.findings.len();
+    // What each KVC501 and KVC502 says and grants, as data (`one_per_fix`).
+    let mut plans: Vec<Option<Plan>> = Vec::new();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
         if !objects.iter().any(|(ty, _)| *ty == t) {
             continue;
@@ -335,6 +337,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             .filter(|r| grants(r, action) && !above(&r.scope, vault))
             .collect();
         let wrong_policy = !vault.rbac && !policies.is_empty();
+        let mut created: Vec<(&'static str, String)> = Vec::new();
         if vault.rbac {
             let role = remedy::role_for(t);
             let scope = remedy::vault_scope(cx);
@@ -354,11 +357,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 ))
                 .collect::<Vec<_>>()
                 .join(" && ");
+            created = scopes.into_iter().map(|s| (role, s)).collect();
         } else {
             fix = remedy::set_policy(cx, &vault.name, principal, &[t]);
             confirm = remedy::policy_confirm(&vault.name, principal);
         }
+        let plain = fix.clone();
         wrong.extend(wrong_type.iter().map(|r| **r));
+        plans.resize(link.findings.len() - first, None);
         if !wrong_type.is_empty() || wrong_policy {
             let named: Vec<&RoleAssignmentObs> = wrong_type.iter().map(|r| **r).collect();
             let replaced = over_privilege::replace_writers(cx, vault, &assignments, &named);
@@ -372,20 +378,28 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             } else {
                 "an access policy without get on this object type".to_string()
             };
+            let plan = Plan {
+                head: format!(
+                    "{} holds {held} on Key Vault {}, which does not grant ",
+                    identity.name, vault.name
+                ),
+                missing: vec![format!("{action} needed for {what}")],
+                tail: String::new(),
+                grants: if replaced.is_none() {
+                    created
+                } else {
+                    Vec::new()
+                },
+            };
             link.findings.push(cx.finding(
                 Code::KVC502,
                 format!("KeyVault/{}", vault.name),
-                format!(
-                    "{} holds {held} on Key Vault {}, which does not grant {action} needed for {what}",
-                    identity.name, vault.name
-                ),
-                wrong_type
-                    .iter()
-                    .map(|r| granted_actions(r))
-                    .collect(),
+                plan.message(),
+                wrong_type.iter().map(|r| granted_actions(r)).collect(),
                 confirm,
                 replaced.unwrap_or(fix),
             ));
+            plans.push(Some(plan));
         } else if assignments_known || !vault.rbac {
             // codes.yaml KVC501: a role "assigned to the clientId instead of the principal
             // (object) id" — RBAC matches the principal only (FACTS §7), so it grants nothing.
@@ -470,13 +484,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 confirm = format!("{confirm} ; {}", l.confirm);
                 left_seen = l.seen;
             }
+            let plan = Plan {
+                head: format!(
+                    "no role assignment or access policy lets {} (principal {principal}) perform ",
+                    identity.name
+                ),
+                missing: vec![format!("{action} on Key Vault {} for {what}", vault.name)],
+                tail: format!("{FAILS}{misassigned}"),
+                // Only the roles created, when the fix is still just that.
+                grants: if fix == plain { created } else { Vec::new() },
+            };
             link.findings.push(cx.finding(
                 Code::KVC501,
                 format!("KeyVault/{}", vault.name),
-                format!(
-                    "no role assignment or access policy lets {} (principal {principal}) perform {action} on Key Vault {} for {what}{FAILS}{misassigned}",
-                    identity.name, vault.name
-                ),
+                plan.message(),
                 std::iter::once(format!(
                     "{} role assignments and {} access policies for principal {principal} on {}",
                     assignments.len(),
@@ -504,6 +525,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 confirm,
                 fix,
             ));
+            plans.push(Some(plan));
         }
     }
     // Revoked since a retired pod that mounts no more last read the vault (a one-off Job's role
@@ -524,7 +546,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             return;
         }
     }
-    one_per_fix(link, first);
+    one_per_fix(link, first, plans);
     // A broad role a KVC502 names (it grants none of the reads) is told there, not twice.
     over_privilege(cx, link, vault, &assignments, &policies, &wrong);
     if !unsure.is_empty() {
