@@ -298,8 +298,9 @@ fn a_restart_whose_new_pod_cannot_mount_says_why() {
     let StepState::Stuck(why) = &mounted.state else {
         panic!("{tl:#?}");
     };
+    // In kvchain's words: the code, its link and short cause (audit WWW-rules).
     assert!(
-        why.contains("does not mount") && why.contains("(Access link)"),
+        why.contains("does not mount") && why.contains("(Access link: "),
         "{why}"
     );
 }
