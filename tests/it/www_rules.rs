@@ -150,3 +150,78 @@ fn the_restart_timeline_says_a_failed_mount_in_kvchains_words() {
         assert!(!why.contains(raw), "{raw}: {why}");
     }
 }
+
+const BROAD: &str = "www_rules/www-wrong-and-broad.yaml";
+const BROAD_CANARY: &str = "CANARY-www-rules-9d13";
+
+/// One symptom, one cause (FACTS §8): Secrets Officer reads the secret and may write
+/// (KVC504's), Crypto User grants no certificates/read for the cert (KVC502's). The two are
+/// one plan: Certificate User granted once (it reads the secret too), Secrets Officer deleted,
+/// no second finding granting a read again or deleting what the first keeps. The message says
+/// which role writes: "(which may also write…)" after the list named Crypto User, which writes
+/// nothing.
+#[test]
+fn a_wrong_role_beside_a_broad_one_is_one_plan_naming_the_writer() {
+    let r = report_after(BROAD, &[], BROAD_CANARY);
+    let access: Vec<&Value> = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["link"] == "access")
+        .collect();
+    assert_eq!(access.len(), 1, "{r}");
+    let f = access[0];
+    assert_eq!(f["code"], "KVC502", "{f}");
+    let fix = f["fix"].as_str().unwrap();
+    assert_eq!(fix.matches("az role assignment create").count(), 1, "{fix}");
+    assert!(
+        fix.contains("--role \"Key Vault Certificate User\"")
+            && fix.contains("az role assignment delete")
+            && fix.contains("--role \"Key Vault Secrets Officer\"")
+            && !fix.contains("--role \"Key Vault Crypto User\""),
+        "{fix}"
+    );
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("(Key Vault Secrets Officer may also write or delete in the vault")
+            && !message.contains("Crypto User (which may also write"),
+        "{message}"
+    );
+}
+
+const OBJECT_BROAD: &str = "www_rules/www-wrong-and-object-broad.yaml";
+const OBJECT_BROAD_CANARY: &str = "CANARY-www-rules-51c8";
+
+/// The same two roles with Secrets Officer on the secret object only: KVC502 names Crypto User
+/// alone (only it covers the cert) and creates Certificate User at the vault; KVC504 for
+/// Secrets Officer needs the secret read kept, which that grant gives. The two fixes pasted
+/// together grant once (one symptom, one cause): KVC504's creates nothing and deletes Secrets
+/// Officer only once Certificate User is there, so pasted first it takes no read away.
+#[test]
+fn over_privilege_does_not_grant_again_what_the_wrong_role_fix_grants() {
+    let r = report_after(OBJECT_BROAD, &[], OBJECT_BROAD_CANARY);
+    let fix = |code: &str| {
+        (r["findings"].as_array().unwrap().iter())
+            .find(|f| f["code"] == code)
+            .unwrap_or_else(|| panic!("{code}: {r}"))["fix"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (wrong, broad) = (fix("KVC502"), fix("KVC504"));
+    assert!(
+        wrong.contains("az role assignment create")
+            && wrong.contains("--role \"Key Vault Certificate User\""),
+        "{wrong}"
+    );
+    assert!(!broad.contains("az role assignment create"), "{broad}");
+    let wait = broad
+        .find("az role assignment list")
+        .unwrap_or_else(|| panic!("{broad}"));
+    let delete = broad
+        .find("az role assignment delete")
+        .unwrap_or_else(|| panic!("{broad}"));
+    assert!(
+        wait < delete
+            && broad.contains("--role \"Key Vault Certificate User\"")
+            && broad[delete..].contains("--role \"Key Vault Secrets Officer\""),
+        "{broad}"
+    );
+}

@@ -28,7 +28,7 @@ pub(crate) use held::held_on_vault;
 use history_list::{history_unlisted, history_unlisted_rbac};
 use on_client_id::{on_client_id, policy_on_client_id};
 use one_fix::{FAILS, Plan, one_per_fix};
-use over_privilege::{over_privilege, unchecked};
+use over_privilege::{Planned, over_privilege, unchecked};
 pub(crate) use scope::under;
 use scope::{above, covers, maybe_above, not_above, touches};
 pub(crate) use since::granted_after;
@@ -180,7 +180,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .collect();
     if !p.problems.is_empty() || p.objects.is_empty() {
         // The permissions needed depend on the objects' types (FACTS §8): not known here.
-        over_privilege(cx, link, vault, &assignments, &policies, &[]);
+        over_privilege(cx, link, vault, &assignments, &policies, &[], &[]);
         unknown(
             link,
             OBJECTS_UNKNOWN,
@@ -369,12 +369,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             let named: Vec<&RoleAssignmentObs> = wrong_type.iter().map(|r| **r).collect();
             let replaced = over_privilege::replace_writers(cx, vault, &assignments, &named);
             let held = if vault.rbac {
-                let roles: Vec<&str> = named.iter().map(|r| r.role_name.as_str()).collect();
-                let also = [
-                    "",
-                    " (which may also write or delete in the vault: the fix replaces it)",
-                ];
-                format!("{}{}", roles.join(", "), also[replaced.is_some() as usize])
+                over_privilege::held_roles(&named, replaced.is_some())
             } else {
                 "an access policy without get on this object type".to_string()
             };
@@ -542,13 +537,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         );
         if super::read_gone_for_retired(cx, link, &what) {
             link.findings.truncate(first);
-            over_privilege(cx, link, vault, &assignments, &policies, &[]);
+            over_privilege(cx, link, vault, &assignments, &policies, &[], &[]);
             return;
         }
     }
+    // The roles the KVC501 and KVC502 fixes create: KVC504's fix does not create them again.
+    let planned: Vec<Planned> = (plans.iter().zip(&link.findings[first..]))
+        .filter_map(|(p, f)| Some((f.code, p.as_ref()?)))
+        .flat_map(|(code, p)| {
+            (p.grants.iter()).map(move |(role, scope)| (code, *role, scope.clone()))
+        })
+        .collect();
     one_per_fix(link, first, plans);
     // A broad role a KVC502 names (it grants none of the reads) is told there, not twice.
-    over_privilege(cx, link, vault, &assignments, &policies, &wrong);
+    over_privilege(cx, link, vault, &assignments, &policies, &wrong, &planned);
     if !unsure.is_empty() {
         link.facts
             .extend(unsure.iter().map(|why| Fact::new("unknown", why.as_str())));
