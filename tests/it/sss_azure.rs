@@ -493,7 +493,7 @@ fn a_timeline_stuck_on_a_repaired_wrong_role_does_not_say_kvc501_alone() {
         .collect();
     assert!(
         why.iter()
-            .any(|w| w.contains("KVC501, KVC502 or KVC503 (Access link)")),
+            .any(|w| w.contains("KVC501, KVC502 or KVC503 (Access link: ")),
         "{why:#?}"
     );
 }

@@ -225,3 +225,40 @@ fn over_privilege_does_not_grant_again_what_the_wrong_role_fix_grants() {
         "{broad}"
     );
 }
+
+/// The rotation timeline's hops stuck on failing rotation polls (the grant removed: 403s,
+/// MountRotationFailed, FACTS §3) say why in kvchain's words, as its FailedMount and the
+/// restart timeline do: the code, its link and short cause, never the event's text (the
+/// provider's `provider mount err: …` with Key Vault's answer).
+#[test]
+fn the_rotation_timeline_says_failed_polls_in_kvchains_words() {
+    use kvchain::action::timeline::StepState;
+    use kvchain::source::{LabControl, Source as _};
+    let mut src = super::actions_lab::settled("healthy");
+    let _ = src.info();
+    let out = src.control(&LabControl::Fault {
+        id: "remove-role-assignment".into(),
+        apply: true,
+        target: None,
+    });
+    assert!(out.is_ok(), "{out:?}");
+    let tl = super::actions_lab::rotate(&mut src, "checkout-db-password", true);
+    let StepState::Stuck(why) = super::actions_lab::state(&tl, "mounted version") else {
+        panic!("the mount cannot move: {tl:#?}");
+    };
+    assert!(
+        why.contains("rotation polls fail")
+            && why.contains("its latest MountRotationFailed is")
+            && why.contains("(Access link: "),
+        "{why}"
+    );
+    for raw in [
+        "RESPONSE",
+        "Forbidden",
+        "https://",
+        "Caller",
+        "provider mount err",
+    ] {
+        assert!(!why.contains(raw), "{raw}: {why}");
+    }
+}
