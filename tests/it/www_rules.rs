@@ -262,3 +262,52 @@ fn the_rotation_timeline_says_failed_polls_in_kvchains_words() {
         assert!(!why.contains(raw), "{raw}: {why}");
     }
 }
+
+/// KVC401 at the 20-credential limit (FACTS §7) reuses a credential only where the chain's
+/// namespace proves it unused: the account it names does not exist there and no pod runs as
+/// it. That proof needs the namespace's service accounts read: with them unread (RBAC on some
+/// namespaces only), the account may exist (unknown is not absent), so nothing is called
+/// unused and the fix lists the credentials instead. A guard of what the audit found right:
+/// it passes on the code before this audit.
+#[test]
+fn kvc401_proves_a_credential_unused_only_from_a_namespace_read_whole() {
+    use kvchain::chain::testkit::{self as tk, APP, ISSUER, NS};
+    use kvchain::snapshot::{FederatedCredentialObs, Observed};
+    let mut s = tk::healthy();
+    let fic = tk::fic_mut(&mut s, APP);
+    fic.subject = format!("system:serviceaccount:{NS}:gone");
+    fic.name = "for-gone".into();
+    let Observed::Known(fics) = &mut tk::identity_mut(&mut s, APP).federated_credentials else {
+        panic!("testkit credentials are known");
+    };
+    for i in 1..20 {
+        fics.push(FederatedCredentialObs {
+            name: format!("other-{i}"),
+            issuer: ISSUER.into(),
+            subject: format!("system:serviceaccount:other{i}:app"),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+        });
+    }
+    let fix = |s: &Snapshot| {
+        (diagnose(s).iter())
+            .flat_map(|c| c.findings())
+            .find(|f| f.code == Code::KVC401)
+            .map(|f| f.fix.to_string())
+            .unwrap_or_else(|| panic!("no KVC401"))
+    };
+    let read = fix(&s);
+    assert!(
+        read.starts_with("az identity federated-credential update --name for-gone"),
+        "{read}"
+    );
+    s.service_accounts.gaps.namespaces.insert(
+        NS.into(),
+        "serviceaccounts is forbidden: cannot list resource \"serviceaccounts\"".into(),
+    );
+    let unread = fix(&s);
+    assert!(
+        !unread.contains("update --name for-gone")
+            && unread.contains("none of them is proven unused"),
+        "{unread}"
+    );
+}
