@@ -216,6 +216,11 @@ pub struct RoleAssignmentObs {
     /// does not say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_exists: Option<bool>,
+    /// ARM's `properties.createdOn`: when the assignment was made. A Key Vault 403 recorded
+    /// before every grant that now lets the read through was refused for want of it, so it
+    /// describes a past state (FACTS §11, evidence in time). `None` when not said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<Timestamp>,
 }
 
 impl RoleAssignmentObs {

@@ -243,7 +243,7 @@ fn a_rotation_whose_polls_fail_names_the_failure_on_its_hops() {
         panic!("the mount cannot move: {tl:#?}");
     };
     assert!(
-        why.contains("rotation polls fail") && why.contains("(Access link)"),
+        why.contains("rotation polls fail") && why.contains("(Access link: "),
         "{why}"
     );
     let synced = (tl.steps.iter())
@@ -253,7 +253,7 @@ fn a_rotation_whose_polls_fail_names_the_failure_on_its_hops() {
         panic!("{tl:#?}");
     };
     assert!(
-        !why.contains("FailedToCreateSecret") && why.contains("(Access link)"),
+        !why.contains("FailedToCreateSecret") && why.contains("(Access link: "),
         "{why}"
     );
 }
@@ -298,8 +298,9 @@ fn a_restart_whose_new_pod_cannot_mount_says_why() {
     let StepState::Stuck(why) = &mounted.state else {
         panic!("{tl:#?}");
     };
+    // In kvchain's words: the code, its link and short cause (audit WWW-rules).
     assert!(
-        why.contains("does not mount") && why.contains("(Access link)"),
+        why.contains("does not mount") && why.contains("(Access link: "),
         "{why}"
     );
 }

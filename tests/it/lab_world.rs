@@ -341,9 +341,13 @@ fn every_fault_breaks_then_repairs_the_observable_configuration() {
 
 /// The configuration a fault may touch (not versions or runtime state).
 fn config_view(s: &Snapshot) -> String {
+    // A grant given back is a new assignment, made when the repair ran (ARM's createdOn): the
+    // same configuration otherwise (audit WWW-rules).
+    let mut ras = s.azure.role_assignments.clone();
+    (ras.items.iter_mut()).for_each(|r| r.created_on = None);
     let mut v = serde_json::json!({
         "identities": s.azure.identities,
-        "ras": s.azure.role_assignments,
+        "ras": ras,
         "vaults": s.azure.vaults,
         "spcs": s.spcs.items.iter().map(|x| &x.parameters).collect::<Vec<_>>(),
         "sas": s.service_accounts,

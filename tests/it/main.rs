@@ -395,3 +395,4 @@ mod vvv_honest;
 mod vvv_real;
 mod vvv_time;
 mod www_real;
+mod www_rules;

@@ -23,10 +23,11 @@ use crate::chain::rules::is_contradicted;
 use crate::chain::{Chain, Code};
 use crate::snapshot::{PodObs, Snapshot};
 
-/// The latest failure of one pod: its decisive line and the code that explains it.
+/// The latest failure of one pod: the code that explains it (its event's text is not kept:
+/// it quotes the provider's error and Key Vault's answer, which kvchain never shows as a
+/// timeline's reason).
 #[derive(Clone, Debug)]
 struct Failure {
-    line: String,
     /// Which pod of its name it is about (the event's `involvedObject.uid`, else when it was
     /// last seen): a pod made again under the name is another pod (FACTS §1, §11).
     uid: String,
@@ -39,7 +40,7 @@ struct Failure {
 }
 
 /// Per pod (`namespace/name`): the latest failure of one event reason seen since the test
-/// started, said as "<code> (<link> link): <decisive line>". Only the pod now under the name
+/// started, said as "its latest <reason> is <code> (<link> link: <short cause>)". Only the pod now under the name
 /// has one: an earlier pod's failure is not the reason the pod re-created under its name
 /// (a StatefulSet's) is stuck (audit UUU-time2).
 #[derive(Clone, Debug, Default)]
@@ -98,7 +99,6 @@ impl MountFailures {
             {
                 continue;
             }
-            let line = crate::glance::decisive(&e.message);
             let (uid, last_seen) = (e.involved_uid.clone(), e.last_seen);
             match classify_event(&e.reason, &e.message) {
                 Some(code) => {
@@ -106,7 +106,6 @@ impl MountFailures {
                     let label = Some(alike_label(code, &e.message));
                     let code = Some(code);
                     let failure = Failure {
-                        line,
                         uid,
                         last_seen,
                         code,
@@ -118,7 +117,6 @@ impl MountFailures {
                 // detailed one) never hides one that does.
                 None => {
                     (self.by_pod.entry(pod)).or_insert(Failure {
-                        line,
                         uid,
                         last_seen,
                         code: None,
@@ -158,18 +156,6 @@ impl MountFailures {
         }
     }
 
-    fn said(f: &Failure) -> String {
-        match f.code {
-            Some(code) => format!(
-                "{} ({} link): {}",
-                f.label.clone().unwrap_or_else(|| code.to_string()),
-                code.link().title(),
-                f.line
-            ),
-            None => f.line.clone(),
-        }
-    }
-
     /// The failure of the pod a step key belongs to in kvchain's words only: its code, link
     /// and short cause (`catalog::short`), never the event's text, which quotes what the
     /// provider and Key Vault answered (audit VVV-time). `None`: no failure of that pod.
@@ -177,11 +163,23 @@ impl MountFailures {
         let f = self
             .by_pod
             .get(key.strip_prefix("pod:")?.split('|').next()?)?;
+        Some(self.cause(f))
+    }
+
+    /// The failure of pod `name` in `namespace` in kvchain's words only ([`Self::cause_of_key`]):
+    /// the restart timeline's new pod whose mount fails (audit WWW-rules).
+    pub fn cause_of_pod(&self, namespace: &str, name: &str) -> Option<String> {
+        let f = self.by_pod.get(&format!("{namespace}/{name}"))?;
+        Some(self.cause(f))
+    }
+
+    /// `its latest <reason> is <code> (<link> link: <short cause>)`, never the event's text.
+    fn cause(&self, f: &Failure) -> String {
         let Some(code) = f.code else {
-            return Some(format!(
+            return format!(
                 "its latest {} names no cause kvchain classifies (kubectl describe pod)",
                 self.reason
-            ));
+            );
         };
         let label = f.label.clone().unwrap_or_else(|| code.to_string());
         // Every code the label names (`KVC501, KVC502 or KVC503`), each in its own words.
@@ -194,25 +192,22 @@ impl MountFailures {
             Some((last, first)) => format!("{} or {last}", first.join(", ")),
             None => code.title().to_string(),
         };
-        Some(format!(
+        format!(
             "its latest {} is {label} ({} link: {causes})",
             self.reason,
             code.link().title(),
-        ))
-    }
-
-    /// The failure of pod `name` in `namespace`.
-    pub fn of_pod(&self, namespace: &str, name: &str) -> Option<String> {
-        (self.by_pod.get(&format!("{namespace}/{name}"))).map(Self::said)
+        )
     }
 
     /// The failure of the pod a step key (`pod:<ns>/<name>|…`) belongs to; for a key of no
-    /// pod (the synced Secret, written from whichever mount rotates), the first pod's.
+    /// pod (the synced Secret, written from whichever mount rotates), the first pod's. In
+    /// kvchain's words ([`Self::cause_of_key`]): a failed poll's event quotes the provider's
+    /// error and Key Vault's answer (audit WWW-rules).
     pub fn of_key(&self, key: &str) -> Option<String> {
         match key.strip_prefix("pod:") {
             Some(rest) => self.by_pod.get(rest.split('|').next()?),
             None => self.by_pod.values().next(),
         }
-        .map(Self::said)
+        .map(|f| self.cause(f))
     }
 }

@@ -473,10 +473,12 @@ impl RestartWatch {
             // How far a rollout of several pods got: new pods running, of those it replaces.
             let so_far = self.count.map(|(_, want)| (self.replaced.min(want), want));
             let (ns, failures) = (&self.namespace, &self.failures);
-            // A new pod whose mount fails: what fails, on each of its hops still waiting.
+            // A new pod whose mount fails: what fails, on each of its hops still waiting, in
+            // kvchain's words (code, link, short cause): the event's text quotes what the
+            // provider and Key Vault answered (audit WWW-rules, as VVV-time's rotation).
             let failing = |key: &str| {
                 let pod = key.strip_prefix("new:")?.split('|').next()?;
-                failures.of_pod(ns, pod)
+                failures.cause_of_pod(ns, pod)
             };
             self.steps.stick_waiting(|key| match (key, so_far) {
                 (_, _) if let Some(why) = failing(key) => {

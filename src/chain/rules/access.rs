@@ -7,9 +7,10 @@ use super::{set, unknown};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::model::{Fact, Link, Status};
-use crate::snapshot::{Gaps, ObjectType, Observed, RoleAssignmentObs, VaultObs};
+use crate::snapshot::{Gaps, ObjectType, Observed, RoleAssignmentObs};
 
 mod deleted_principal;
+mod firewall;
 mod granted;
 mod held;
 mod history_list;
@@ -17,16 +18,20 @@ mod on_client_id;
 mod one_fix;
 mod over_privilege;
 mod scope;
+mod since;
 mod undetermined;
+use firewall::firewall;
+pub(crate) use firewall::network_admits;
 use granted::granted_actions;
 pub(crate) use granted::{chain_identity, chain_vault, may_read, reads_granted};
 pub(crate) use held::held_on_vault;
 use history_list::{history_unlisted, history_unlisted_rbac};
 use on_client_id::{on_client_id, policy_on_client_id};
-use one_fix::{FAILS, one_per_fix};
-use over_privilege::{over_privilege, unchecked};
+use one_fix::{FAILS, Plan, one_per_fix};
+use over_privilege::{Planned, over_privilege, unchecked};
 pub(crate) use scope::under;
 use scope::{above, covers, maybe_above, not_above, touches};
+pub(crate) use since::granted_after;
 use undetermined::undetermined;
 
 /// The data action the provider's read of each object type needs.
@@ -175,7 +180,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         .collect();
     if !p.problems.is_empty() || p.objects.is_empty() {
         // The permissions needed depend on the objects' types (FACTS §8): not known here.
-        over_privilege(cx, link, vault, &assignments, &policies, &[]);
+        over_privilege(cx, link, vault, &assignments, &policies, &[], &[]);
         unknown(
             link,
             OBJECTS_UNKNOWN,
@@ -214,6 +219,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     // grant, a role whose definition is unreadable): unknown, not refused.
     let mut unsure: Vec<String> = Vec::new();
     let first = link.findings.len();
+    // What each KVC501 and KVC502 says and grants, as data (`one_per_fix`).
+    let mut plans: Vec<Option<Plan>> = Vec::new();
     for t in [ObjectType::Secret, ObjectType::Key, ObjectType::Cert] {
         if !objects.iter().any(|(ty, _)| *ty == t) {
             continue;
@@ -330,6 +337,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             .filter(|r| grants(r, action) && !above(&r.scope, vault))
             .collect();
         let wrong_policy = !vault.rbac && !policies.is_empty();
+        let mut created: Vec<(&'static str, String)> = Vec::new();
         if vault.rbac {
             let role = remedy::role_for(t);
             let scope = remedy::vault_scope(cx);
@@ -349,38 +357,44 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 ))
                 .collect::<Vec<_>>()
                 .join(" && ");
+            created = scopes.into_iter().map(|s| (role, s)).collect();
         } else {
             fix = remedy::set_policy(cx, &vault.name, principal, &[t]);
             confirm = remedy::policy_confirm(&vault.name, principal);
         }
+        let plain = fix.clone();
         wrong.extend(wrong_type.iter().map(|r| **r));
+        plans.resize(link.findings.len() - first, None);
         if !wrong_type.is_empty() || wrong_policy {
             let named: Vec<&RoleAssignmentObs> = wrong_type.iter().map(|r| **r).collect();
             let replaced = over_privilege::replace_writers(cx, vault, &assignments, &named);
             let held = if vault.rbac {
-                let roles: Vec<&str> = named.iter().map(|r| r.role_name.as_str()).collect();
-                let also = [
-                    "",
-                    " (which may also write or delete in the vault: the fix replaces it)",
-                ];
-                format!("{}{}", roles.join(", "), also[replaced.is_some() as usize])
+                over_privilege::held_roles(&named, replaced.is_some())
             } else {
                 "an access policy without get on this object type".to_string()
+            };
+            let plan = Plan {
+                head: format!(
+                    "{} holds {held} on Key Vault {}, which does not grant ",
+                    identity.name, vault.name
+                ),
+                missing: vec![format!("{action} needed for {what}")],
+                tail: String::new(),
+                grants: if replaced.is_none() {
+                    created
+                } else {
+                    Vec::new()
+                },
             };
             link.findings.push(cx.finding(
                 Code::KVC502,
                 format!("KeyVault/{}", vault.name),
-                format!(
-                    "{} holds {held} on Key Vault {}, which does not grant {action} needed for {what}",
-                    identity.name, vault.name
-                ),
-                wrong_type
-                    .iter()
-                    .map(|r| granted_actions(r))
-                    .collect(),
+                plan.message(),
+                wrong_type.iter().map(|r| granted_actions(r)).collect(),
                 confirm,
                 replaced.unwrap_or(fix),
             ));
+            plans.push(Some(plan));
         } else if assignments_known || !vault.rbac {
             // codes.yaml KVC501: a role "assigned to the clientId instead of the principal
             // (object) id" — RBAC matches the principal only (FACTS §7), so it grants nothing.
@@ -465,13 +479,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 confirm = format!("{confirm} ; {}", l.confirm);
                 left_seen = l.seen;
             }
+            let plan = Plan {
+                head: format!(
+                    "no role assignment or access policy lets {} (principal {principal}) perform ",
+                    identity.name
+                ),
+                missing: vec![format!("{action} on Key Vault {} for {what}", vault.name)],
+                tail: format!("{FAILS}{misassigned}"),
+                // Only the roles created, when the fix is still just that.
+                grants: if fix == plain { created } else { Vec::new() },
+            };
             link.findings.push(cx.finding(
                 Code::KVC501,
                 format!("KeyVault/{}", vault.name),
-                format!(
-                    "no role assignment or access policy lets {} (principal {principal}) perform {action} on Key Vault {} for {what}{FAILS}{misassigned}",
-                    identity.name, vault.name
-                ),
+                plan.message(),
                 std::iter::once(format!(
                     "{} role assignments and {} access policies for principal {principal} on {}",
                     assignments.len(),
@@ -499,6 +520,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 confirm,
                 fix,
             ));
+            plans.push(Some(plan));
         }
     }
     // Revoked since a retired pod that mounts no more last read the vault (a one-off Job's role
@@ -515,13 +537,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         );
         if super::read_gone_for_retired(cx, link, &what) {
             link.findings.truncate(first);
-            over_privilege(cx, link, vault, &assignments, &policies, &[]);
+            over_privilege(cx, link, vault, &assignments, &policies, &[], &[]);
             return;
         }
     }
-    one_per_fix(link, first);
+    // The roles the KVC501 and KVC502 fixes create: KVC504's fix does not create them again.
+    let planned: Vec<Planned> = (plans.iter().zip(&link.findings[first..]))
+        .filter_map(|(p, f)| Some((f.code, p.as_ref()?)))
+        .flat_map(|(code, p)| {
+            (p.grants.iter()).map(move |(role, scope)| (code, *role, scope.clone()))
+        })
+        .collect();
+    one_per_fix(link, first, plans);
     // A broad role a KVC502 names (it grants none of the reads) is told there, not twice.
-    over_privilege(cx, link, vault, &assignments, &policies, &wrong);
+    over_privilege(cx, link, vault, &assignments, &policies, &wrong, &planned);
     if !unsure.is_empty() {
         link.facts
             .extend(unsure.iter().map(|why| Fact::new("unknown", why.as_str())));
@@ -550,51 +579,4 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
         return;
     }
     set(link, Status::Ok, ok_summary);
-}
-
-/// Whether the vault's network rules, as read now, let the cluster's requests through: open to
-/// all (public access, default Allow) or a rule that admits the cluster's egress. Unknown is
-/// not admitted.
-pub(crate) fn network_admits(vault: &VaultObs) -> bool {
-    let n = &vault.network;
-    (n.public_access && !n.default_deny) || n.cluster_allowed == Observed::Known(true)
-}
-
-fn firewall(cx: &Ctx, link: &mut Link, vault: &VaultObs) {
-    let n = &vault.network;
-    if n.public_access && !n.default_deny {
-        return;
-    }
-    match &n.cluster_allowed {
-        Observed::Known(true) => {}
-        Observed::Known(false) => {
-            link.findings.push(cx.remedied(
-                Code::KVC505,
-                format!("KeyVault/{}", vault.name),
-                if n.public_access {
-                    format!(
-                        "Key Vault {} denies by default and no rule admits the cluster's egress: reads fail with 403 ForbiddenByFirewall",
-                        vault.name
-                    )
-                } else {
-                    // Its IP and VNet rules are ignored then: only a private endpoint admits.
-                    format!(
-                        "Key Vault {} has public network access disabled and no private endpoint the cluster reaches it through (its network rules are ignored while public access is off): reads fail with 403",
-                        vault.name
-                    )
-                },
-                vec![format!(
-                    "publicNetworkAccess: {}, networkAcls.defaultAction: {}",
-                    if n.public_access { "Enabled" } else { "Disabled" },
-                    if n.default_deny { "Deny" } else { "Allow" }
-                )],
-            ));
-        }
-        Observed::Unknown(reason) => {
-            link.facts.push(Fact::new(
-                "firewall",
-                format!("restricted; cluster egress match unknown: {reason}"),
-            ));
-        }
-    }
 }

@@ -28,9 +28,11 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         return false; // most chains: no success signals to gather
     }
     let signals = history::Signals::of(cx);
+    // When the grants were made that 403s recorded before them were refused for want of.
+    let mut granted_at: Option<jiff::Timestamp> = None;
     // Decided before any event adds findings: "clean" means the objects showed no problem.
     // Per event: whether it is current, and whether it only restates an earlier failure.
-    let current: Vec<(bool, bool)> = cx
+    let mut current: Vec<(bool, bool)> = cx
         .events
         .iter()
         .map(|(code, e)| {
@@ -44,7 +46,11 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 .or_else(|| superseded(cx, *code, e))
                 .or_else(|| vault_object::back_now(cx, *code, e, clean))
                 .or_else(|| history::firewall_open_now(cx, *code, e, clean))
-            {
+                .or_else(|| {
+                    let (why, at) = history::granted_since(cx, *code, e)?;
+                    granted_at = Some(granted_at.map_or(at, |t| t.max(at)));
+                    Some(why)
+                }) {
                 Some(why) => {
                     history::record(&mut links[link.index()], *code, e, why);
                     false
@@ -55,6 +61,9 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         })
         .collect();
     let has_cause = current.iter().any(|&(now, followup)| now && !followup);
+    if !has_cause && let Some(at) = granted_at {
+        restated_before_grant(cx, links, &mut current, at);
+    }
     // Links whose objects were read and showed nothing wrong, before any event is folded in.
     let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
     let spc_objects_fine = spc_objects_validate(cx, &links[LinkKind::Mount.index()]);
@@ -275,6 +284,29 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         consumers.summary = compact_str::format_compact!("blocked: {}", cause.title());
     }
     true
+}
+
+/// The kubelet's timeout (`Unable to attach or mount volumes`, FACTS §3) names no cause: it
+/// restates the attempts before it. With no current cause left, one last seen before the
+/// grant (made at `at`) that the 403s before it were refused for restates those 403s, and is
+/// history with them (FACTS §11), not a failure "no rule explains" (KVC701).
+fn restated_before_grant(
+    cx: &Ctx,
+    links: &mut [Link],
+    current: &mut [(bool, bool)],
+    at: jiff::Timestamp,
+) {
+    for ((code, e), now) in cx.events.iter().zip(current.iter_mut()) {
+        if now.0 && now.1 && e.last_seen.is_some_and(|seen| seen < at) {
+            let why = format!(
+                "it restates the 403s before it, which predate the grant made at {}",
+                crate::glance::time(at)
+            );
+            let link = code.map_or(LinkKind::Mount, |c| c.link());
+            history::record(&mut links[link.index()], *code, e, why);
+            *now = (false, false);
+        }
+    }
 }
 
 /// The Object link's KVC601 saying that the object an event failed on (`failed to get

@@ -284,6 +284,22 @@ pub(crate) fn firewall_open_now(
     ))
 }
 
+/// Why a Key Vault 403 for want of a grant (KVC501, KVC502, KVC503) is not current evidence:
+/// it was last seen before the role assignments that let the read through now were made
+/// (ARM's `createdOn`), so it was refused for want of a grant that exists now (FACTS §11,
+/// evidence in time). One seen after such a grant was made stays a finding. With the reason,
+/// when that grant was made.
+pub(crate) fn granted_since(
+    cx: &Ctx,
+    code: Option<Code>,
+    e: &EventObs,
+) -> Option<(String, Timestamp)> {
+    if !matches!(code?, Code::KVC501 | Code::KVC502 | Code::KVC503) || e.type_ == "Normal" {
+        return None;
+    }
+    super::access::granted_after(cx, &e.message, e.last_seen?)
+}
+
 /// `MountRotationComplete` names the SPC (the chain's events are already filtered by it);
 /// `SecretRotationComplete` names the synced Secret: one of this SPC's.
 fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {

@@ -462,6 +462,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
         principal_type: String::new(),
         unresolved: None,
         principal_exists: None,
+        created_on: None,
     });
     s.azure.objects.push(VaultObjectObs {
         vault,

@@ -300,6 +300,8 @@ pub struct AssignmentRow {
     pub scope: String,
     /// ARM's `principalType` (`Group` grants through a membership kvchain cannot read).
     pub principal_type: String,
+    /// ARM's `createdOn` (when the assignment was made), when it parses.
+    pub created_on: Option<jiff::Timestamp>,
 }
 
 pub fn parse_assignment(v: &Value) -> Option<AssignmentRow> {
@@ -313,6 +315,7 @@ pub fn parse_assignment(v: &Value) -> Option<AssignmentRow> {
         role_definition_id,
         scope: s(v, &["properties", "scope"]),
         principal_type: s(v, &["properties", "principalType"]),
+        created_on: s(v, &["properties", "createdOn"]).parse().ok(),
     })
 }
 
@@ -369,6 +372,23 @@ pub async fn role_definition(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 403 older than the grant that lets the read through now is history (FACTS §11):
+    /// when the assignment was made is ARM's `properties.createdOn`, kept as read.
+    #[test]
+    fn an_assignment_keeps_when_it_was_made() {
+        let v = json!({"properties": {
+            "principalId": "p", "roleDefinitionId": "r", "scope": "/subscriptions/s",
+            "principalType": "ServicePrincipal", "createdOn": "2026-01-15T09:10:00.1234567Z"
+        }});
+        let row = parse_assignment(&v).unwrap();
+        assert_eq!(
+            row.created_on,
+            Some("2026-01-15T09:10:00.1234567Z".parse().unwrap())
+        );
+        let bare = json!({"properties": {"principalId": "p", "roleDefinitionId": "r"}});
+        assert_eq!(parse_assignment(&bare).unwrap().created_on, None);
+    }
 
     #[test]
     fn queries_only_take_plain_tokens() {

@@ -236,6 +236,7 @@ pub fn role_assignments(
             unresolved,
             // ARM's listing does not say whether the principal still exists.
             principal_exists: None,
+            created_on: a.created_on,
         });
     }
     out

@@ -302,6 +302,7 @@ mod tests {
             role_definition_id: "r".into(),
             scope: scope.into(),
             principal_type: String::new(),
+            created_on: None,
         };
         assert!(!object_scoped(&[at(vault), at("/subscriptions/s")], vault));
         assert!(object_scoped(

@@ -358,6 +358,7 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                 principal_type: String::new(),
                 unresolved: None,
                 principal_exists: gone(&ra.spec.principal_id),
+                created_on: ra.created_at,
             })
         })
         .collect();

@@ -120,6 +120,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                     data_actions: None,
                     not_data_actions: Vec::new(),
                 },
+                created_at: None,
             });
         }
         let secret = format!("{app}-password");

@@ -10,6 +10,13 @@ use crate::chain::model::Link;
 use crate::chain::rules::remedy;
 use crate::snapshot::{AccessPolicyObs, ObjectType, RoleAssignmentObs, VaultObs};
 
+/// A role assignment another Access finding's fix creates: that finding's code, the role and
+/// the scope.
+pub(super) type Planned = (Code, &'static str, String);
+
+/// `planned`: the role assignments the link's KVC501 and KVC502 fixes create. A read they give
+/// is not granted again (one symptom, one cause: the two fixes pasted together grant once);
+/// the deletes then wait for it, so that pasted first they take no read away.
 pub(super) fn over_privilege(
     cx: &Ctx,
     link: &mut Link,
@@ -17,6 +24,7 @@ pub(super) fn over_privilege(
     assignments: &[&RoleAssignmentObs],
     policies: &[&AccessPolicyObs],
     told: &[&RoleAssignmentObs],
+    planned: &[Planned],
 ) {
     let identity = cx.identity.map_or("", |i| i.name.as_str());
     let mut evidence = Vec::new();
@@ -111,7 +119,7 @@ pub(super) fn over_privilege(
         return;
     }
     if !deletes.is_empty() {
-        f.fix = grant_then_delete(cx, vault, assignments, &deletes, &wider, &named).into();
+        f.fix = grant_then_delete(cx, vault, assignments, &deletes, &wider, &named, planned).into();
     }
     link.findings.push(f);
 }
@@ -149,7 +157,31 @@ pub(super) fn replace_writers(
         &deletes,
         &wider,
         &named,
+        &[],
     ))
+}
+
+/// The roles KVC502 names as held, with those that may also write or delete said by name when
+/// its fix replaces them (`replaced`): beside a role that writes nothing, "(which may also
+/// write…)" after the list named the last one, whichever wrote.
+pub(super) fn held_roles(named: &[&RoleAssignmentObs], replaced: bool) -> String {
+    let roles: Vec<&str> = named.iter().map(|r| r.role_name.as_str()).collect();
+    let writers: Vec<&str> = (named.iter())
+        .filter(|r| replaced && writes(r))
+        .map(|r| r.role_name.as_str())
+        .collect();
+    let also = match (roles.as_slice(), writers.as_slice()) {
+        (_, []) => String::new(),
+        ([_], _) => " (which may also write or delete in the vault: the fix replaces it)".into(),
+        (_, [one]) => {
+            format!(" ({one} may also write or delete in the vault: the fix replaces it)")
+        }
+        (_, many) => format!(
+            " ({} may also write or delete in the vault: the fix replaces them)",
+            many.join(", ")
+        ),
+    };
+    format!("{}{also}", roles.join(", "))
 }
 
 /// The role may write or delete in the vault.
@@ -194,7 +226,8 @@ fn others_named(cx: &Ctx, vault: &VaultObs, wider: &[&str]) -> String {
 }
 
 /// Grant only the reads the assignments left after the deletes do not give (never a role the
-/// identity already holds), then the deletes.
+/// identity already holds, nor one another finding's fix creates: `planned`), then the
+/// deletes, which wait for the planned roles they rely on.
 fn grant_then_delete(
     cx: &Ctx,
     vault: &VaultObs,
@@ -202,6 +235,7 @@ fn grant_then_delete(
     deletes: &[String],
     wider: &[&str],
     named: &str,
+    planned: &[Planned],
 ) -> String {
     let kept: Vec<&&RoleAssignmentObs> = assignments.iter().filter(|r| !writes(r)).collect();
     let objects: Vec<(ObjectType, &str)> = cx
@@ -218,12 +252,25 @@ fn grant_then_delete(
         kept.iter()
             .any(|r| grants(r, needed_action(t)) && covers(&r.scope, vault, t, name))
     };
+    // Certificate User reads what Secrets User reads, and keys and certificates (FACTS §8).
+    let reads = |role: &str, t: ObjectType| {
+        role == remedy::role_for(ObjectType::Cert) || role == remedy::role_for(t)
+    };
+    let mut relied: Vec<&Planned> = Vec::new();
     let mut roles: Vec<&str> = if objects.is_empty() {
         remedy::roles_needed(cx, None)
     } else {
         objects
             .into_iter()
             .filter(|(t, name)| !read(*t, name))
+            .filter(|(t, name)| {
+                let by = (planned.iter())
+                    .find(|(_, role, scope)| reads(role, *t) && covers(scope, vault, *t, name));
+                if let Some(p) = by.filter(|p| !relied.contains(p)) {
+                    relied.push(p);
+                }
+                by.is_none()
+            })
             .map(|(t, _)| remedy::role_for(t))
             .collect()
     };
@@ -236,11 +283,21 @@ fn grant_then_delete(
             scopes.join(", ")
         ),
     };
-    if grant.is_empty() {
-        format!("{}{note}", deletes.join(" && "))
-    } else {
-        format!("{grant} && {}{note}", deletes.join(" && "))
-    }
+    let principal = cx.identity.map_or("", |i| i.principal_id.as_str());
+    let waits: Vec<String> = (relied.iter())
+        .map(|(code, role, scope)| {
+            format!(
+                "{{ az role assignment list --assignee {principal} --role \"{role}\" --scope {scope} --query \"[0].id\" -o tsv | grep -q . || {{ echo \"{role} at {scope} is not assigned yet: paste the fix of {code} first, as until then the role deleted here gives the read\" >&2; false; }}; }}"
+            )
+        })
+        .collect();
+    let steps: Vec<String> = (!grant.is_empty())
+        .then_some(grant)
+        .into_iter()
+        .chain(waits)
+        .chain(std::iter::once(deletes.join(" && ")))
+        .collect();
+    format!("{}{note}", steps.join(" && "))
 }
 
 /// `--<type>-permissions get` for `set-policy`, with `list` when the SecretProviderClass reads

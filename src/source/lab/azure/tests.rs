@@ -29,6 +29,7 @@ fn assignment(object: Option<&str>) -> RoleAssignment {
             data_actions: None,
             not_data_actions: Vec::new(),
         },
+        created_at: None,
     }
 }
 

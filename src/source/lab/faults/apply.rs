@@ -199,7 +199,11 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
                     "the identity's role on the vault is Key Vault Crypto User already",
                 ));
             } else {
+                // An assignment's role cannot be edited: Azure deletes it and makes a new
+                // one, made now (its `createdOn`).
+                let now = world.now();
                 for ra in world.role_assignments.iter_mut().filter(|ra| mine(ra)) {
+                    ra.created_at = Some(now);
                     ra.spec.role = "Key Vault Crypto User".into();
                     // A custom role's definition goes with it: the built-in role is assigned.
                     ra.spec.data_actions = None;

@@ -3,6 +3,7 @@
 
 use super::apply::change;
 use super::{Applied, Undo, find, kinds};
+use crate::source::lab::scenario::RoleAssignment;
 use crate::source::lab::world::{Workload, WorkloadKey, World};
 
 /// Undo fault `id` alone. An undo restores its piece of the world as it was just before the
@@ -97,7 +98,28 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
                 i.fics = fics;
             }
         }
-        Undo::RoleAssignments(ras) => world.role_assignments = ras,
+        Undo::RoleAssignments(ras) => {
+            // A grant given back is made again (a new `createdOn`); one the fault left as
+            // it was keeps its own.
+            let now = world.now();
+            let same = |a: &RoleAssignment, b: &RoleAssignment| {
+                a.name == b.name
+                    && a.spec.principal_id == b.spec.principal_id
+                    && a.spec.role == b.spec.role
+                    && a.spec.scope == b.spec.scope
+                    && a.spec.data_actions == b.spec.data_actions
+                    && a.spec.not_data_actions == b.spec.not_data_actions
+            };
+            world.role_assignments = (ras.into_iter())
+                .map(|mut ra| {
+                    match world.role_assignments.iter().find(|now| same(now, &ra)) {
+                        Some(kept) => ra.created_at = kept.created_at,
+                        None => ra.created_at = Some(now),
+                    }
+                    ra
+                })
+                .collect();
+        }
         Undo::Network { vault, network } => {
             if let Some(v) = world.vaults.get_mut(&vault) {
                 v.network = network;

@@ -415,6 +415,10 @@ pub struct RoleAssignmentSpec {
 pub struct RoleAssignment {
     pub name: String,
     pub spec: RoleAssignmentSpec,
+    /// When it was made (ARM's `createdOn`): the lab's start for the scenario's own, the
+    /// moment a fault or its repair made it for one made later. `None` until the world
+    /// holds it.
+    pub created_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

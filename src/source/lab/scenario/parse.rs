@@ -172,6 +172,7 @@ pub fn parse(name: &str, origin: &Path, text: &str) -> Result<Scenario, InputErr
                             name
                         },
                         spec,
+                        created_at: None,
                     })
                 }
                 "Timeline" => {

@@ -155,7 +155,13 @@ impl World {
                 .iter()
                 .map(|v| LabVault::from_spec(v, now))
                 .collect(),
-            role_assignments: sc.role_assignments.clone(),
+            // The scenario's grants stand when the lab starts.
+            role_assignments: (sc.role_assignments.iter())
+                .map(|ra| RoleAssignment {
+                    created_at: Some(now),
+                    ..ra.clone()
+                })
+                .collect(),
             nodes: super::nodes::lab_nodes(&sc.cluster, &sc.nodes),
             identity_index: HashMap::new(),
             ra_index: HashMap::new(),
