@@ -393,3 +393,4 @@ mod uuu_time2;
 mod vvv_honest;
 mod vvv_real;
 mod vvv_time;
+mod www_scen;
