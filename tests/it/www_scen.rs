@@ -310,6 +310,44 @@ fn a_new_mount_beside_an_old_synced_secret_is_the_secrets_staleness() {
     assert!(findings(&r, "KVC901").is_empty(), "{r}");
 }
 
+/// FACTS §2: the driver makes a Kubernetes Secret only for a `secretObjects` entry. The pod
+/// mounts api-kv, whose object db-password is the key its env asks Secret api-db for, and
+/// api-kv has no secretObjects: KVC109 (the container held, the mount fine) is right, but its
+/// fix is the missing entry on the SPC the pod mounts — not a Secret made by hand, which
+/// would hold a copy of the vault's value the driver never updates (and, unlabelled, never
+/// takes over: FACTS §11), then a new mount, which is when the driver writes it. Before, the
+/// fix said "create Secret api-db".
+#[test]
+fn an_env_reader_of_a_secret_its_own_spc_does_not_sync_gets_the_entry() {
+    let r = world("www-no-secret-objects-env");
+    let (own, _) = causes(&r);
+    assert_eq!(own, ["KVC109"], "{r}");
+    let c = &r["chains"][0];
+    assert_eq!(link(c, "mount")["status"], "ok", "{c}");
+    let f = findings(&r, "KVC109")[0];
+    let text = fix(f);
+    assert!(
+        text.starts_with("kubectl patch secretproviderclass api-kv -n demo --type json -p '[{\"op\":\"add\",\"path\":\"/spec/secretObjects\",\"value\":[{\"data\":[{\"key\":\"db-password\",\"objectName\":\"db-password\"}],\"secretName\":\"api-db\",\"type\":\"Opaque\"}]}]'"),
+        "{f:#}"
+    );
+    // The driver writes a synced Secret when it reconciles a mount and never comes back to
+    // one made while the SPC had no entry (its pod-status controller does not requeue it):
+    // a new mount is what writes it.
+    assert!(
+        text.contains("' && kubectl rollout restart deployment/api -n demo  # "),
+        "{text}"
+    );
+    assert!(!text.contains("create Secret api-db"), "{text}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "SecretProviderClass api-kv, mounted by this pod, has no secretObjects entry for it"
+        ),
+        "{message}"
+    );
+    assert_eq!(exit_code("www-no-secret-objects-env", &[]), Some(1));
+}
+
 /// FACTS §11 "Sync needs RBAC": Helm's driver without syncSecret.enabled never writes the
 /// synced Secret (KVC806, the one cause; the mounting Deployment runs). Deployment reader
 /// reads it through env without mounting the SPC and is held: its KVC903, whose fix mounts the

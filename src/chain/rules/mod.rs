@@ -8,6 +8,7 @@ pub(crate) mod auth_params;
 mod cloud;
 pub(crate) mod consumers;
 pub(crate) mod env_config_maps;
+mod env_secret_entry;
 pub(crate) mod env_secret_typo;
 pub(crate) mod env_secrets;
 pub(crate) mod federation;
