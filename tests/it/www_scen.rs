@@ -380,3 +380,27 @@ fn a_non_mounting_reader_of_a_secret_sync_never_writes_waits_on_sync() {
     assert_eq!(r["summary"]["errors"], 1, "{r}");
     assert_eq!(exit_code("www-helm-sync-off-reader", &[]), Some(1));
 }
+
+/// docs/scenarios.md: a pod template's token expiration above 86400 is refused by the webhook,
+/// whatever its ServiceAccount says: KVC106's fix edits the StatefulSet's template. No pod
+/// exists, so nothing reads the synced Secret yet: the Consumers link, whose template reads
+/// api-db through env, waits like Mount and Sync ("template") and does not read "✓ none"
+/// ("absent is not healthy"; before, its readers were looked up among running pods only).
+#[test]
+fn a_template_the_webhook_refuses_is_fixed_in_the_template_and_reads_nothing_yet() {
+    let r = world("www-token-expiration-template");
+    let (own, _) = causes(&r);
+    assert_eq!(own, ["KVC106"], "{r}");
+    let f = findings(&r, "KVC106")[0];
+    assert!(
+        fix(f).starts_with("kubectl edit statefulset/web -n demo"),
+        "{f:#}"
+    );
+    let c = &r["chains"][0];
+    for name in ["mount", "sync", "consumers"] {
+        let l = link(c, name);
+        assert_eq!(l["status"], "pending", "{l}");
+        assert_eq!(l["summary"], "template", "{l}");
+    }
+    assert_eq!(exit_code("www-token-expiration-template", &[]), Some(1));
+}
