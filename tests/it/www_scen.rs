@@ -404,3 +404,22 @@ fn a_template_the_webhook_refuses_is_fixed_in_the_template_and_reads_nothing_yet
     }
     assert_eq!(exit_code("www-token-expiration-template", &[]), Some(1));
 }
+
+/// Kubernetes "Secrets" / docs/scenarios.md: an optional secretKeyRef to a key the Secret
+/// lacks starts the container with the variable unset; codes.yaml KVC905: an info only, its
+/// fix the key the Secret has. Nothing held, exit 0.
+#[test]
+fn an_optional_key_the_entry_does_not_make_is_an_info() {
+    let r = world("www-optional-key-missing");
+    let f = findings(&r, "KVC905");
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(f[0]["severity"], "info", "{:#}", f[0]);
+    assert!(
+        fix(f[0]).contains("ask for a key Secret api-db has (db-password)"),
+        "{:#}",
+        f[0]
+    );
+    assert_eq!(r["summary"]["errors"], 0, "{r}");
+    assert_eq!(r["summary"]["warnings"], 0, "{r}");
+    assert_eq!(exit_code("www-optional-key-missing", &[]), Some(0));
+}
