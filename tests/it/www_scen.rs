@@ -27,7 +27,7 @@ fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn fix<'a>(f: &'a Value) -> &'a str {
+fn fix(f: &Value) -> &str {
     f["fix"].as_str().unwrap_or_default()
 }
 
