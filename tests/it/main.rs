@@ -396,3 +396,4 @@ mod vvv_real;
 mod vvv_time;
 mod www_real;
 mod www_rules;
+mod www_scen;

@@ -207,10 +207,17 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
         let uses = r.uses.join(", ");
         let secret = r.secret;
         let ns = cx.ns();
+        // The pod's own SPC mounts the keys asked for: the missing piece is its entry.
+        let entry = (lacks.is_empty())
+            .then(|| super::env_secret_entry::spc_with_files(cx, &r.keys))
+            .flatten();
         let (what, kubelet, edit) = if lacks.is_empty() {
             (
                 format!(
-                    "names Secret {secret}, which does not exist in namespace {ns} and no SecretProviderClass syncs"
+                    "names Secret {secret}, which does not exist in namespace {ns} and no SecretProviderClass syncs{}",
+                    entry.map_or(String::new(), |spc| super::env_secret_entry::said(
+                        spc, &r.keys
+                    ))
                 ),
                 format!("secret \"{secret}\" not found"),
                 format!(
@@ -255,7 +262,11 @@ pub(crate) fn check(cx: &Ctx, link: &mut Link) {
             ),
             evidence,
         );
-        f.fix = crate::chain::rules::remedy::edit_owner(cx, &edit).into();
+        f.fix = match entry {
+            Some(spc) => super::env_secret_entry::fix(cx, spc, secret, &r.keys),
+            None => crate::chain::rules::remedy::edit_owner(cx, &edit),
+        }
+        .into();
         f.confirm = format!("kubectl get secret {secret} -n {ns}").into();
         if r.env_from && lacks.is_empty() {
             f.evidence

@@ -8,6 +8,7 @@ pub(crate) mod auth_params;
 mod cloud;
 pub(crate) mod consumers;
 pub(crate) mod env_config_maps;
+mod env_secret_entry;
 pub(crate) mod env_secret_typo;
 pub(crate) mod env_secrets;
 pub(crate) mod federation;
@@ -300,10 +301,12 @@ pub(crate) fn mark_effects(
             follow(cx, f, LinkKind::VaultObject, cause, true, present);
         }
     }
-    let root = links.iter().find_map(|l| {
-        let f = l.findings.iter().find(|f| is_cause(f))?;
-        Some((l.link, f.code))
-    });
+    let root = (links.iter())
+        .find_map(|l| {
+            let f = l.findings.iter().find(|f| is_cause(f))?;
+            Some((l.link, f.code))
+        })
+        .or_else(|| sync_refusal(&links[LinkKind::Sync.index()]));
     if let Some((root, cause)) = root {
         let blocked = match root {
             LinkKind::Sync => sync_cause_secrets(cx, &links[LinkKind::Sync.index()]),
@@ -318,6 +321,20 @@ pub(crate) fn mark_effects(
     for link in links.iter_mut() {
         drawn_as_followed(link);
     }
+}
+
+/// With nothing broken before it, a synced Secret the driver does not write although the SPC
+/// is mounted (KVC806 as an error: sync off in the driver, its create refused) is the root for
+/// whoever reads that Secret without mounting the SPC: a mount of their own would meet the
+/// same refusal (FACTS §11 "Sync needs RBAC"; audit WWW-scen). Behind a broken link KVC806 is
+/// that link's effect ([`EFFECTS`]).
+fn sync_refusal(sync: &Link) -> Option<(LinkKind, Code)> {
+    let f = sync.findings.iter().find(|f| is_sync_refusal(f))?;
+    Some((LinkKind::Sync, f.code))
+}
+
+fn is_sync_refusal(f: &Finding) -> bool {
+    f.code == Code::KVC806 && f.severity == Severity::Error && f.follows.is_none()
 }
 
 /// The synced Secrets the Sync link's causes are about, when each names one of the SPC's
@@ -337,7 +354,7 @@ fn sync_cause_secrets<'a>(cx: &Ctx<'a>, sync: &Link) -> Option<Vec<&'a str>> {
                 .any(|end| f.message.contains(&format!("Secret {n}{end}")))
     };
     let mut out = Vec::new();
-    for f in sync.findings.iter().filter(|f| is_cause(f)) {
+    for f in (sync.findings.iter()).filter(|f| is_cause(f) || is_sync_refusal(f)) {
         let named: Vec<&str> = names
             .iter()
             .copied()
@@ -462,8 +479,13 @@ fn follow(cx: &Ctx, f: &mut Finding, root: LinkKind, cause: Code, effect: bool, 
                 f.fix
             )
         } else {
+            // Behind Sync the mount is there: the driver is what does not write the Secret.
+            let until = match root {
+                LinkKind::Sync => "the driver writes it",
+                _ => "the mount succeeds",
+            };
             format!(
-                "# fix {cause} ({}) first: no pod has the Secret until the mount succeeds; then: {}",
+                "# fix {cause} ({}) first: no pod has the Secret until {until}; then: {}",
                 root.title(),
                 f.fix
             )
@@ -532,11 +554,25 @@ fn drawn_as_followed(link: &mut Link) {
                 .map_or(followed.title(), |(by, _)| by);
             link.summary = compact_str::format_compact!("blocked: {by}");
         }
-        // Only a status the findings decided (not a rule's own unknown, say) is redrawn.
-        Some(own) if Some(link.status) == all && own.severity.status() < link.status => {
+        // Only a status the findings decided (not a rule's own unknown, say) is redrawn: to
+        // the worst finding of its own when a followed one was worse, or named the link at the
+        // same severity (audit WWW-scen: "not mounted" for a KVC903 blocked by Sync beside a
+        // reader's own KVC902).
+        Some(own)
+            if Some(link.status) == all
+                && (own.severity.status() < link.status || named_by_followed(link)) =>
+        {
             link.status = own.severity.status();
             link.summary = Text::const_new(super::catalog::label(own));
         }
         Some(_) => {}
     }
+}
+
+/// Whether the link's summary is the label of a finding that follows another link's cause
+/// (and of none of its own).
+fn named_by_followed(link: &Link) -> bool {
+    let named = |f: &&Finding| *link.summary == *super::catalog::label(f);
+    (link.findings.iter()).any(|f| f.follows.is_some() && named(&f))
+        && !(link.findings.iter()).any(|f| f.follows.is_none() && named(&f))
 }

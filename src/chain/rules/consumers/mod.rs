@@ -14,6 +14,7 @@ pub(crate) mod offline;
 use crate::reloader;
 mod rollout;
 pub(crate) mod stale;
+mod template_reads;
 mod versions;
 
 use super::set;
@@ -245,6 +246,20 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
         && !judged
     {
         super::unknown_check(link, "restart unknown", what, why);
+        return behind;
+    }
+    // A template diagnosed for the pods it cannot create (not a manifest's, whose readers are
+    // its own documents) reads the Secret once a pod of it exists, not now.
+    if total == 0
+        && cx.template
+        && cx.source().kind != crate::snapshot::SourceKind::Manifests
+        && (spc.secret_objects.iter()).any(|so| template_reads::reads(cx.pod, &so.secret_name))
+    {
+        set(link, Status::Pending, "template");
+        link.facts.push(Fact::new(
+            "runtime",
+            "the pod template reads the synced Secret; no pod of it exists to read it yet",
+        ));
         return behind;
     }
     set(
