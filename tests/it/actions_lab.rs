@@ -263,6 +263,18 @@ fn a_rotation_whose_polls_fail_names_the_failure_on_its_hops() {
 /// new pod's waiting hops instead of "no change observed" (audit D11).
 #[test]
 fn a_restart_whose_new_pod_cannot_mount_says_why() {
+    let why = restart_stuck_without_role();
+    // In kvchain's words: the code, its link and short cause (audit WWW-rules).
+    assert!(
+        why.contains("does not mount") && why.contains("(Access link: "),
+        "{why}"
+    );
+}
+
+/// The `healthy` lab with the checkout identity's role assignment removed, a checkout pod
+/// restarted (`R`), the restart timeline followed until it ends: its "secrets mounted" step's
+/// stuck reason (the new pod cannot mount: a 403, FACTS §3).
+pub(crate) fn restart_stuck_without_role() -> String {
     use kvchain::source::LabControl;
     let mut src = settled("healthy");
     let out = src.control(&LabControl::Fault {
@@ -298,9 +310,5 @@ fn a_restart_whose_new_pod_cannot_mount_says_why() {
     let StepState::Stuck(why) = &mounted.state else {
         panic!("{tl:#?}");
     };
-    // In kvchain's words: the code, its link and short cause (audit WWW-rules).
-    assert!(
-        why.contains("does not mount") && why.contains("(Access link: "),
-        "{why}"
-    );
+    why.to_string()
 }

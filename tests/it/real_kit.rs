@@ -47,3 +47,12 @@ pub(crate) fn unread(r: &Value) -> Vec<String> {
         .map(|u| u.as_str().expect("string").to_string())
         .collect()
 }
+
+/// The unread entry of `what` (`Kind/name`, followed by its reason in parentheses) among
+/// `unread`, which must list it.
+pub(crate) fn unread_of<'a>(unread: &'a [String], what: &str) -> &'a str {
+    unread
+        .iter()
+        .find(|u| u.contains(&format!("{what} (")))
+        .unwrap_or_else(|| panic!("{what} not listed as unread: {unread:#?}"))
+}

@@ -41,7 +41,7 @@ fn exit_code(name: &str) -> Option<i32> {
 }
 
 /// Which finding codes are causes (not blocked by a cause above) and which are blocked.
-fn causes(r: &Value) -> (Vec<&str>, Vec<&str>) {
+pub(crate) fn causes(r: &Value) -> (Vec<&str>, Vec<&str>) {
     let all = r["findings"].as_array().unwrap();
     let pick = |blocked: bool| {
         (all.iter())

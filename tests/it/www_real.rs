@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::real_kit::unread;
+use super::real_kit::{unread, unread_of};
 
 const CANARY: &str = "CANARY-www-real";
 
@@ -20,13 +20,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn check(paths: &[&Path]) -> (i32, Value) {
     super::real_kit::check(paths, CANARY)
-}
-
-fn unread_of<'a>(unread: &'a [String], what: &str) -> &'a str {
-    unread
-        .iter()
-        .find(|u| u.contains(&format!("{what} (")))
-        .unwrap_or_else(|| panic!("{what} not listed as unread: {unread:#?}"))
 }
 
 /// go-yaml v2 resolves a plain scalar starting with a digit or a sign with Go's

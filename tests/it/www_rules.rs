@@ -96,45 +96,7 @@ fn a_403_after_the_grant_was_made_stays_current() {
 /// ids, the response body).
 #[test]
 fn the_restart_timeline_says_a_failed_mount_in_kvchains_words() {
-    use kvchain::action::Action;
-    use kvchain::action::timeline::{RestartWatch, StepState};
-    use kvchain::chain::restart_plan::RestartPlan;
-    use kvchain::source::LabControl;
-
-    let mut src = super::actions_lab::settled("healthy");
-    let out = src.control(&LabControl::Fault {
-        id: "remove-role-assignment".into(),
-        apply: true,
-        target: None,
-    });
-    assert!(out.is_ok(), "{out:?}");
-    let before = export::snapshot(src.world());
-    let pod = (before.pods.items.iter())
-        .find(|p| p.name.starts_with("checkout-") && p.template_of.is_none())
-        .expect("checkout pod")
-        .clone();
-    let owner = RestartPlan::for_pod(&before, &pod).replacing_owner();
-    let mut watch = RestartWatch::new(&before, &pod.namespace, &pod.name, owner);
-    let out = src.act(&Action::Restart {
-        namespace: pod.namespace.to_string(),
-        pod: pod.name.to_string(),
-    });
-    assert!(out.ok, "{out:?}");
-    for _ in 0..200 {
-        src.world_mut().advance(Duration::from_secs(10));
-        watch.observe(&export::snapshot(src.world()));
-        if watch.timeline().finished {
-            break;
-        }
-    }
-    let tl = watch.timeline();
-    assert!(tl.finished, "{tl:#?}");
-    let mounted = (tl.steps.iter())
-        .find(|s| s.label.contains("secrets mounted"))
-        .unwrap_or_else(|| panic!("{tl:#?}"));
-    let StepState::Stuck(why) = &mounted.state else {
-        panic!("{tl:#?}");
-    };
+    let why = super::actions_lab::restart_stuck_without_role();
     assert!(
         why.contains("its latest FailedMount is KVC501") && why.contains("(Access link: "),
         "{why}"

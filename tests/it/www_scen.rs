@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::mmm_lab::{link, report_after};
+use super::sss_azure::causes;
 
 const CANARY: &str = "CANARY-www-scen";
 
@@ -29,18 +30,6 @@ fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
 
 fn fix(f: &Value) -> &str {
     f["fix"].as_str().unwrap_or_default()
-}
-
-/// Which finding codes are causes (not blocked by a cause above) and which are blocked.
-fn causes(r: &Value) -> (Vec<&str>, Vec<&str>) {
-    let all = r["findings"].as_array().unwrap();
-    let pick = |blocked: bool| {
-        (all.iter())
-            .filter(|f| f.get("follows").is_some() == blocked)
-            .map(|f| f["code"].as_str().unwrap())
-            .collect::<Vec<_>>()
-    };
-    (pick(false), pick(true))
 }
 
 /// The exit status `check` gives world `name` (README, `check`: 0 nothing counted, 1 an error).
