@@ -582,8 +582,7 @@ impl Builder {
             ingresses: Coll::known(self.ingresses),
             azure: AzureObs::unknown("manifests: the Azure side is not observed"),
         };
-        let reloader = ReloaderFacts::of(&snapshot.workloads, &snapshot.source);
-        snapshot.cluster.reloader = reloader;
+        snapshot.cluster.reloader = ReloaderFacts::of(&snapshot.workloads, &snapshot.source);
         snapshot
     }
 }
