@@ -94,3 +94,33 @@ fn a_grant_at_another_resource_group_is_named_as_not_reaching_the_vault() {
         "{f:#}"
     );
 }
+
+/// FACTS §2: the driver makes a Kubernetes Secret only for a secretObjects entry. Worker, a
+/// workload that mounts nothing, reads Secret db-password (named after api-kv's object)
+/// through env; api-kv has no secretObjects, so nothing makes it and the kubelet holds the
+/// container (CreateContainerConfigError). KVC109 says so on api-kv's chain (the worker has
+/// no chain of its own), its fix the secretObjects entry; `check` exits 1, not silence.
+#[test]
+fn a_reader_of_a_secret_named_after_an_unsynced_object_is_said() {
+    let r = world("www-left-unsynced-namesake");
+    let held = findings(&r, "KVC109");
+    assert_eq!(held.len(), 1, "{r}");
+    let f = held[0];
+    assert_eq!(f["severity"], "error", "{f:#}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("Deployment/worker") && message.contains("db-password"),
+        "{f:#}"
+    );
+    assert!(
+        fix(f).starts_with("kubectl patch secretproviderclass api-kv -n demo --type json")
+            && fix(f).contains("\"secretName\":\"db-password\""),
+        "{f:#}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab"])
+        .arg(super::mmm_lab::fixture("www-left-unsynced-namesake.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
