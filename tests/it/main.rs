@@ -394,6 +394,7 @@ mod uuu_time2;
 mod vvv_honest;
 mod vvv_real;
 mod vvv_time;
+mod www_left;
 mod www_real;
 mod www_rules;
 mod www_scen;

@@ -260,6 +260,7 @@ fn a_role_granted_before_the_retry_asks_for_nothing_more() {
     let chain = &r["chains"][0];
     assert_eq!(link(chain, "access")["status"], "ok", "{chain}");
     assert_eq!(link(chain, "mount")["status"], "pending", "{chain}");
+    assert!(r.to_string().contains("it predates the grant"), "{r}");
     assert!(!r.to_string().contains("az role assignment create"), "{r}");
     assert!(!r.to_string().contains("rollout restart"), "{r}");
     healthy("www-role-granted-not-restarted", 1);

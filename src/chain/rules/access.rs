@@ -30,7 +30,7 @@ use on_client_id::{on_client_id, policy_on_client_id};
 use one_fix::{FAILS, Plan, one_per_fix};
 use over_privilege::{Planned, over_privilege, unchecked};
 pub(crate) use scope::under;
-use scope::{above, covers, maybe_above, not_above, touches};
+use scope::{above, beside, covers, maybe_above, not_above, touches};
 pub(crate) use since::granted_after;
 use undetermined::undetermined;
 
@@ -499,6 +499,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     policies.len(),
                     vault.name
                 ))
+                .chain((cx.ix.assignments(principal))
+                    .filter(|r| grants(r, action))
+                    .filter_map(|r| Some(format!("{} at {} {}", r.role_name, r.scope, beside(&r.scope, vault)?))))
                 .chain(elsewhere.iter().map(|r| {
                     let inside = r.scope.get(vault.resource_id.len()..).unwrap_or(&r.scope);
                     format!("{} on {} only", r.role_name, inside.trim_start_matches('/'))

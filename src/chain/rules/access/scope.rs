@@ -67,3 +67,30 @@ pub(super) fn covers(scope: &str, vault: &VaultObs, t: ObjectType, name: &str) -
 pub(super) fn touches(scope: &str, vault: &VaultObs) -> bool {
     above(scope, vault) || under(scope, &vault.resource_id)
 }
+
+/// Why a grant of the right role at `scope` does not read `vault`, when its scope is neither
+/// the vault, above it, inside it nor a management group (judged apart, [`maybe_above`]): a
+/// role assignment applies at its scope and below it only (Azure RBAC, "Understand scope"), so
+/// one at another resource group or subscription is no grant on the vault. Named in KVC501's
+/// evidence, where "0 role assignments on the vault" alone would read as the grant missing
+/// (audit WWW-left).
+pub(super) fn beside(scope: &str, vault: &VaultObs) -> Option<String> {
+    if vault.resource_id.is_empty()
+        || touches(scope, vault)
+        || crate::snapshot::is_management_group(scope)
+    {
+        return None;
+    }
+    // The vault's resource group: its id is `/subscriptions/<s>/resourceGroups/<g>/…`.
+    let segments: Vec<&str> = vault.resource_id.split('/').collect();
+    let home = match segments.get(3..5) {
+        Some([kind, group]) if kind.eq_ignore_ascii_case("resourceGroups") => {
+            format!("resource group {group}")
+        }
+        _ => vault.resource_id.clone(),
+    };
+    Some(format!(
+        "does not reach vault {}, in {home} (an assignment applies at its scope and below it only)",
+        vault.name
+    ))
+}

@@ -10,6 +10,7 @@ pub(crate) use restarts::{
 };
 pub(crate) mod keys;
 pub(crate) mod mount_in;
+mod namesake;
 pub(crate) mod offline;
 use crate::reloader;
 mod rollout;
@@ -41,6 +42,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link, never_built: u64) -> Option<&
     stale::csi_sub_paths(cx, link);
     if spc.secret_objects.is_empty() {
         set(link, Status::Ok, "files only");
+        namesake::held_readers(cx, spc, link);
         return None;
     }
     let mut env_users = 0usize;

@@ -43,17 +43,23 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
             slip.name
         );
     }
-    if fics.len() < MAX_PER_IDENTITY {
-        return create(cx, &free_name(&base, fics));
-    }
     let id = identity_name(cx);
-    let full = format!(
-        "{id} already holds {} federated credentials, the most an identity may have: a create fails",
-        fics.len()
-    );
+    // A credential this namespace proves unused (another subject of it, whose account does
+    // not exist and no pod runs as) is the wrong one written for this chain: a create beside
+    // it would leave it counting toward the limit of 20 (FACTS §7) for nothing, so it is
+    // corrected in place, below the limit as at it (audit WWW-left).
     if let Some(reuse) = unused_here(cx, fics).first() {
+        let count = match fics.len() < MAX_PER_IDENTITY {
+            true => format!(
+                "it counts toward the {MAX_PER_IDENTITY} federated credentials an identity may hold"
+            ),
+            false => format!(
+                "{id} already holds {} federated credentials, the most an identity may have, so a create fails",
+                fics.len()
+            ),
+        };
         return format!(
-            "{}  # {full}. {} is for {}, a service account that does not exist in namespace {} and no pod runs as: it is reused for {}",
+            "{}  # {} is for {}, a service account that does not exist in namespace {} and no pod runs as: nothing uses it and {count}, so it is corrected to {}, not joined by a second",
             update(cx, &reuse.name),
             reuse.name,
             reuse.subject,
@@ -61,6 +67,13 @@ pub(crate) fn fic_create(cx: &Ctx) -> String {
             cx.subject()
         );
     }
+    if fics.len() < MAX_PER_IDENTITY {
+        return create(cx, &free_name(&base, fics));
+    }
+    let full = format!(
+        "{id} already holds {} federated credentials, the most an identity may have: a create fails",
+        fics.len()
+    );
     // Nothing read proves one unused: the list to choose from runs as pasted, and the rest is
     // said in words, never a `<name>` inside a command (a paste would run the placeholder).
     let rg = identity_rg(cx);
