@@ -17,6 +17,21 @@ pub(crate) fn settled(scenario: &str) -> LabSource {
     src
 }
 
+/// The `healthy` lab, settled, with the trainer fault that removes the checkout identity's role
+/// assignment applied (its mounts then fail 403, FACTS §3).
+pub(crate) fn without_role() -> LabSource {
+    use kvchain::source::{LabControl, Source as _};
+    let mut src = settled("healthy");
+    let _ = src.info();
+    let out = src.control(&LabControl::Fault {
+        id: "remove-role-assignment".into(),
+        apply: true,
+        target: None,
+    });
+    assert!(out.is_ok(), "{out:?}");
+    src
+}
+
 pub(crate) fn snapshot(src: &LabSource) -> Snapshot {
     export::snapshot(src.world())
 }
@@ -229,15 +244,7 @@ fn restore_after_a_marker_leaves_env_that_read_the_restored_value_unaffected() {
 /// driver and provider logs" and "check FailedToCreateSecret events" (audit D3).
 #[test]
 fn a_rotation_whose_polls_fail_names_the_failure_on_its_hops() {
-    use kvchain::source::{LabControl, Source as _};
-    let mut src = settled("healthy");
-    let _ = src.info();
-    let out = src.control(&LabControl::Fault {
-        id: "remove-role-assignment".into(),
-        apply: true,
-        target: None,
-    });
-    assert!(out.is_ok(), "{out:?}");
+    let mut src = without_role();
     let tl = rotate(&mut src, "checkout-db-password", true);
     let StepState::Stuck(why) = state(&tl, "mounted version") else {
         panic!("the mount cannot move: {tl:#?}");
@@ -275,14 +282,7 @@ fn a_restart_whose_new_pod_cannot_mount_says_why() {
 /// restarted (`R`), the restart timeline followed until it ends: its "secrets mounted" step's
 /// stuck reason (the new pod cannot mount: a 403, FACTS §3).
 pub(crate) fn restart_stuck_without_role() -> String {
-    use kvchain::source::LabControl;
-    let mut src = settled("healthy");
-    let out = src.control(&LabControl::Fault {
-        id: "remove-role-assignment".into(),
-        apply: true,
-        target: None,
-    });
-    assert!(out.is_ok(), "{out:?}");
+    let mut src = without_role();
     let before = snapshot(&src);
     let pod = (before.pods.items.iter())
         .find(|p| p.name.starts_with("checkout-") && p.template_of.is_none())

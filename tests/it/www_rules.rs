@@ -195,15 +195,7 @@ fn over_privilege_does_not_grant_again_what_the_wrong_role_fix_grants() {
 #[test]
 fn the_rotation_timeline_says_failed_polls_in_kvchains_words() {
     use kvchain::action::timeline::StepState;
-    use kvchain::source::{LabControl, Source as _};
-    let mut src = super::actions_lab::settled("healthy");
-    let _ = src.info();
-    let out = src.control(&LabControl::Fault {
-        id: "remove-role-assignment".into(),
-        apply: true,
-        target: None,
-    });
-    assert!(out.is_ok(), "{out:?}");
+    let mut src = super::actions_lab::without_role();
     let tl = super::actions_lab::rotate(&mut src, "checkout-db-password", true);
     let StepState::Stuck(why) = super::actions_lab::state(&tl, "mounted version") else {
         panic!("the mount cannot move: {tl:#?}");
