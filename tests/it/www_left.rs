@@ -70,31 +70,6 @@ fn a_credential_an_existing_account_may_use_is_left_and_another_created() {
     assert!(!f.contains("--name fic-api"), "{f}");
 }
 
-/// Azure RBAC applies an assignment at its scope and below it only: the identity's Key Vault
-/// Secrets User at resource group rg-other does not reach kv-www (in rg-kvchain-lab). KVC501
-/// stands, and its evidence names that grant and why it does not count, instead of "0 role
-/// assignments" alone, which reads as the grant missing.
-#[test]
-fn a_grant_at_another_resource_group_is_named_as_not_reaching_the_vault() {
-    let r = world("www-left-role-other-rg");
-    assert_eq!(causes(&r), ["KVC501"], "{r}");
-    let f = findings(&r, "KVC501")[0];
-    let seen: Vec<&str> = (f["evidence"].as_array().unwrap().iter())
-        .map(|e| e.as_str().unwrap())
-        .collect();
-    assert!(
-        seen.iter().any(|e| e.contains("Key Vault Secrets User")
-            && e.contains("/resourceGroups/rg-other")
-            && e.contains("does not reach vault kv-www")
-            && e.contains("resource group rg-kvchain-lab")),
-        "{seen:#?}"
-    );
-    assert!(
-        fix(f).contains("--role \"Key Vault Secrets User\" --scope /subscriptions/00000000-0000-0000-0000-00000000ab01/resourceGroups/rg-kvchain-lab/providers/Microsoft.KeyVault/vaults/kv-www"),
-        "{f:#}"
-    );
-}
-
 /// FACTS §2: the driver makes a Kubernetes Secret only for a secretObjects entry. Worker, a
 /// workload that mounts nothing, reads Secret db-password (named after api-kv's object)
 /// through env; api-kv has no secretObjects, so nothing makes it and the kubelet holds the

@@ -231,7 +231,10 @@ fn a_missing_object_is_the_mounts_cause_beside_an_annotation_mismatch() {
 }
 
 /// docs/scenarios.md RoleAssignment: a grant at another resource group does not reach the
-/// vault. KVC501 is current (not "failed, now looks right"), its grant at the vault.
+/// vault (Azure RBAC applies an assignment at its scope and below it only). KVC501 is current
+/// (not "failed, now looks right"), its grant at the vault, and its evidence names the grant
+/// at rg-other and why it does not count, instead of "0 role assignments" alone, which reads
+/// as the grant missing (audit WWW-left).
 #[test]
 fn a_grant_at_another_resource_group_is_no_grant() {
     let r = world("www-role-other-scope");
@@ -240,6 +243,20 @@ fn a_grant_at_another_resource_group_is_no_grant() {
     let f = findings(&r, "KVC501")[0];
     assert!(
         !f["message"].as_str().unwrap().contains("looks right now"),
+        "{f:#}"
+    );
+    let seen: Vec<&str> = (f["evidence"].as_array().unwrap().iter())
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        seen.iter().any(|e| e.contains("Key Vault Secrets User")
+            && e.contains("/resourceGroups/rg-other")
+            && e.contains("does not reach vault kv-www")
+            && e.contains("resource group rg-kvchain-lab")),
+        "{seen:#?}"
+    );
+    assert!(
+        fix(f).contains("--role \"Key Vault Secrets User\" --scope /subscriptions/00000000-0000-0000-0000-00000000ab01/resourceGroups/rg-kvchain-lab/providers/Microsoft.KeyVault/vaults/kv-www"),
         "{f:#}"
     );
     assert!(
