@@ -249,6 +249,15 @@ pub fn is_management_group(scope: &str) -> bool {
         && scope.as_bytes()[..PREFIX.len()].eq_ignore_ascii_case(PREFIX.as_bytes())
 }
 
+/// An ARM scope `path` equals `prefix` or lies under it (`prefix/...`), ASCII
+/// case-insensitive: a role assignment at `prefix` applies at `path`.
+pub fn scope_under(path: &str, prefix: &str) -> bool {
+    let (p, q) = (path.trim_end_matches('/'), prefix.trim_end_matches('/'));
+    p.len() >= q.len()
+        && p.as_bytes()[..q.len()].eq_ignore_ascii_case(q.as_bytes())
+        && (p.len() == q.len() || p.as_bytes()[q.len()] == b'/')
+}
+
 /// Whether a role with these `dataActions` and `notDataActions` allows the data action: some
 /// `dataActions` pattern matches it and no `notDataActions` pattern takes it back (Microsoft
 /// Learn, "Understand Azure role definitions").

@@ -4,13 +4,7 @@
 
 use crate::snapshot::{ObjectType, VaultObs};
 
-/// `path` equals `prefix` or lies under it (`prefix/...`), ASCII case-insensitive.
-pub(crate) fn under(path: &str, prefix: &str) -> bool {
-    let (p, q) = (path.trim_end_matches('/'), prefix.trim_end_matches('/'));
-    p.len() >= q.len()
-        && p.as_bytes()[..q.len()].eq_ignore_ascii_case(q.as_bytes())
-        && (p.len() == q.len() || p.as_bytes()[q.len()] == b'/')
-}
+pub(crate) use crate::snapshot::scope_under as under;
 
 /// The scope is the vault or one of its ancestors: by path (resource group, subscription, root
 /// `/`), or a management group known to hold the vault's subscription. A management group's
