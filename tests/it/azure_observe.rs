@@ -430,14 +430,15 @@ async fn requests_scale_with_objects_not_pods_and_are_cached_for_the_interval() 
     let kv_calls = fake.count("kv-rbac.vault.azure.net");
     // 20 version lists + the one Key Vault auth challenge of the vault's client.
     assert_eq!(kv_calls, 21, "{:#?}", fake.log());
-    // + 2 Resource Graph queries, 1 FIC list, 1 role assignment list, 1 custom role definition.
-    assert_eq!(obs.requests, 26, "{:#?}", fake.log());
+    // + 2 Resource Graph queries, 1 FIC list, 1 role assignment list, the identity's own
+    // assignments in the vault's subscription, 1 custom role definition.
+    assert_eq!(obs.requests, 27, "{:#?}", fake.log());
     assert_eq!(obs.requests as usize, fake.log().len());
 
     // Within the refresh interval: everything from cache, no request at all.
     let again = o.observe(&w).await;
-    assert_eq!(again.requests, 26);
-    assert_eq!(fake.log().len(), 26);
+    assert_eq!(again.requests, 27);
+    assert_eq!(fake.log().len(), 27);
     assert_eq!(again.objects.len(), 20);
 }
 

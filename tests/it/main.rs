@@ -13,6 +13,7 @@ mod live_support;
 mod actions_kube;
 mod actions_lab;
 mod azure_credentials;
+mod azure_grant_elsewhere;
 mod azure_grant_unknowns;
 mod azure_identity_unseen;
 mod azure_management_group_listing;

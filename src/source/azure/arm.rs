@@ -335,6 +335,27 @@ pub async fn role_assignments(
     Ok(items.iter().filter_map(parse_assignment).collect())
 }
 
+/// The principal's role assignments anywhere in `subscription` (ARM's `principalId eq`
+/// filter returns those "at, above or below the scope for the specified principal", Microsoft
+/// Learn, Role Assignments - List For Scope): a grant made at another resource group than
+/// the vault's, which no vault listing returns, is found here (KVC501 names it).
+pub async fn principal_role_assignments(
+    http: &Http,
+    ep: &CloudEndpoints,
+    subscription: &str,
+    principal_id: &str,
+) -> Result<Vec<AssignmentRow>, FetchError> {
+    if !is_safe_token(subscription) || !is_safe_token(principal_id) {
+        return Err(FetchError::other("not a subscription and principal id"));
+    }
+    let url = format!(
+        "{}/subscriptions/{subscription}/providers/Microsoft.Authorization/roleAssignments?api-version={AUTHORIZATION_API}&$filter=principalId%20eq%20'{principal_id}'",
+        ep.arm
+    );
+    let items = http.list(&ep.arm_scope, &url, ARM_MAX_PAGES).await?;
+    Ok(items.iter().filter_map(parse_assignment).collect())
+}
+
 pub fn parse_role_definition(v: &Value) -> RoleDef {
     let props = v.get("properties").unwrap_or(v);
     let mut data_actions = Vec::new();

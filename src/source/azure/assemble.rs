@@ -160,6 +160,29 @@ pub fn relevant_assignments(
     (kept, gaps)
 }
 
+/// Of the identities' own listings ([`super::arm::principal_role_assignments`]), the
+/// assignments at a scope beside every vault read: neither a vault, inside one nor above one,
+/// nor a management group (whether one holds a vault is its listing's to say). What touches a
+/// vault is the vault's own listing's to say, so a vault whose listing failed stays unknown
+/// rather than judged on a principal's; these only let KVC501 name a grant that does not reach
+/// the vault. A failed listing adds nothing and is no gap: the vaults' verdicts do not use it.
+pub fn beside_vaults<'r>(
+    per_principal: &'r [(Cloud, Fetched<Vec<AssignmentRow>>)],
+    vault_ids: &'r [&str],
+) -> impl Iterator<Item = (Cloud, AssignmentRow)> + 'r {
+    let beside = |scope: &str| {
+        !crate::snapshot::is_management_group(scope)
+            && !vault_ids.iter().any(|v| {
+                crate::snapshot::scope_under(scope, v) || crate::snapshot::scope_under(v, scope)
+            })
+    };
+    per_principal.iter().flat_map(move |(cloud, r)| {
+        (r.iter().flatten())
+            .filter(move |a| beside(&a.scope))
+            .map(move |a| (*cloud, a.clone()))
+    })
+}
+
 /// Records on each vault whose own listing was read (whole: a list cut at its cap is an
 /// error) the management groups it returned assignments at: ARM lists at a vault only the
 /// assignments that apply there (at, above or below it), so such a group holds the vault's

@@ -88,6 +88,32 @@ impl AzureObserver {
         r
     }
 
+    /// The principal's assignments in a subscription (cached beside the vaults' listings,
+    /// under a key no vault id has).
+    pub(super) async fn fetch_principal_assignments(
+        &self,
+        cloud: Cloud,
+        subscription: &str,
+        principal_id: &str,
+    ) -> Fetched<Vec<AssignmentRow>> {
+        let key = format!(
+            "/subscriptions/{subscription}?principalId={}",
+            principal_id.to_ascii_lowercase()
+        );
+        if let Some(r) = self.assignments.fresh(&key) {
+            return r;
+        }
+        let r = arm::principal_role_assignments(
+            &self.http,
+            self.endpoints.get(cloud),
+            subscription,
+            principal_id,
+        )
+        .await;
+        self.assignments.put(key, r.clone(), self.ttl(&r));
+        r
+    }
+
     /// Whether a vault holds `name` (cached); not asked without a subscription to ask in.
     pub(super) async fn fetch_name_in_use(
         &self,

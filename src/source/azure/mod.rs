@@ -300,6 +300,23 @@ impl AzureObserver {
                 .values()
                 .map(|(c, v)| self.fetch_assignments(*c, &v.id)),
         );
+        // Each identity's assignments in each RBAC vault's subscription: a grant at another
+        // resource group is in no vault's listing (`assemble::beside_vaults`).
+        let vault_subscriptions: BTreeMap<&str, Cloud> = (found_vaults.values())
+            .filter(|(_, v)| v.rbac)
+            .filter_map(|(c, v)| Some((arm::subscription_of(&v.id)?, *c)))
+            .collect();
+        let principal_listings: Vec<(Cloud, &str, &str)> = (vault_subscriptions.iter())
+            .flat_map(|(sub, c)| {
+                (found_identities.iter())
+                    .filter(|i| !i.principal_id.is_empty())
+                    .map(move |i| (*c, *sub, i.principal_id.as_str()))
+            })
+            .collect();
+        let principal_fetches = join_all(
+            (principal_listings.iter())
+                .map(|(c, sub, p)| self.fetch_principal_assignments(*c, sub, p)),
+        );
         // The first secret of each vault goes alone: it answers the Key Vault auth challenge
         // once for that vault's client, instead of every concurrent first request drawing
         // its own 401.
@@ -364,8 +381,13 @@ impl AzureObserver {
             .collect();
             (out, deleted)
         };
-        let (fics, assignments, (objects, deleted), name_checks) =
-            tokio::join!(fic_fetches, assignment_fetches, object_fetches, name_checks);
+        let (fics, assignments, per_principal, (objects, deleted), name_checks) = tokio::join!(
+            fic_fetches,
+            assignment_fetches,
+            principal_fetches,
+            object_fetches,
+            name_checks
+        );
         let in_use: BTreeMap<&str, Fetched<bool>> =
             unfound.iter().map(|(n, _)| *n).zip(name_checks).collect();
 
@@ -395,11 +417,19 @@ impl AzureObserver {
         let mut vaults_obs = assemble::vaults(&vaults, &in_use);
         soft_deleted::attach(vaults_obs.items.iter_mut(), &deleted);
         assemble::management_groups(&mut vaults_obs, &per_vault);
-        let (kept, assignment_gaps) = assemble::relevant_assignments(
+        let (mut kept, assignment_gaps) = assemble::relevant_assignments(
             &per_vault,
             principals.as_ref(),
             &vaults_obs.gaps.namespaces,
         );
+        let per_principal: Vec<(Cloud, Fetched<Vec<AssignmentRow>>)> = (principal_listings.iter())
+            .map(|(c, _, _)| *c)
+            .zip(per_principal)
+            .collect();
+        let vault_ids: Vec<&str> = (found_vaults.values())
+            .map(|(_, v)| v.id.as_str())
+            .collect();
+        kept.extend(assemble::beside_vaults(&per_principal, &vault_ids));
         let custom: BTreeSet<(Cloud, &str)> = kept
             .iter()
             .filter(|(_, a)| roles::built_in(&a.role_definition_id).is_none())
