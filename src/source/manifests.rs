@@ -29,6 +29,7 @@ mod doc;
 mod duplicates;
 mod env_refs;
 pub(crate) mod ephemeral;
+mod field_errors;
 pub mod files;
 mod kustomize;
 mod labels;
@@ -36,6 +37,7 @@ mod modes;
 mod namespaces;
 mod nulls;
 mod own_file;
+mod pod_names;
 mod queued;
 mod refused;
 mod required;
@@ -298,7 +300,13 @@ impl Builder {
             "Deployment" => {
                 let d: Deployment = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(doc, &what, "spec.template", t)?;
+                let t = strict::containers(
+                    doc,
+                    &what,
+                    "spec.template",
+                    t,
+                    strict::Template::Validated,
+                )?;
                 if let Some(why) = selector {
                     return Err(doc.err(&what, why));
                 }
@@ -307,7 +315,12 @@ impl Builder {
             "StatefulSet" => {
                 let d: StatefulSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(doc, &what, "spec.template", t)?;
+                let claims = (d.spec.iter())
+                    .flat_map(|s| s.volume_claim_templates.iter().flatten())
+                    .filter_map(|c| c.metadata.name.as_deref())
+                    .collect();
+                let how = strict::Template::StatefulSet { claims };
+                let t = strict::containers(doc, &what, "spec.template", t, how)?;
                 if let Some(why) = selector {
                     return Err(doc.err(&what, why));
                 }
@@ -316,7 +329,13 @@ impl Builder {
             "DaemonSet" => {
                 let d: DaemonSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(doc, &what, "spec.template", t)?;
+                let t = strict::containers(
+                    doc,
+                    &what,
+                    "spec.template",
+                    t,
+                    strict::Template::Validated,
+                )?;
                 if let Some(why) = selector {
                     return Err(doc.err(&what, why));
                 }
@@ -325,7 +344,13 @@ impl Builder {
             "ReplicaSet" => {
                 let d: ReplicaSet = known(doc, &what, value)?;
                 let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
-                let t = strict::containers(doc, &what, "spec.template", t)?;
+                let t = strict::containers(
+                    doc,
+                    &what,
+                    "spec.template",
+                    t,
+                    strict::Template::Validated,
+                )?;
                 if let Some(why) = selector {
                     return Err(doc.err(&what, why));
                 }
@@ -334,7 +359,13 @@ impl Builder {
             "Job" => {
                 let d: Job = known(doc, &what, value)?;
                 let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(doc, &what, "spec.template", t)?;
+                let t = strict::containers(
+                    doc,
+                    &what,
+                    "spec.template",
+                    t,
+                    strict::Template::Validated,
+                )?;
                 if let Some(why) = selector {
                     return Err(doc.err(&what, why));
                 }
@@ -353,7 +384,13 @@ impl Builder {
                     .as_ref()
                     .and_then(|s| s.job_template.spec.as_ref())
                     .map(|s| &s.template);
-                let t = strict::containers(doc, &what, "spec.jobTemplate.spec.template", t)?;
+                let t = strict::containers(
+                    doc,
+                    &what,
+                    "spec.jobTemplate.spec.template",
+                    t,
+                    strict::Template::Validated,
+                )?;
                 if let Some(why) = selector {
                     return Err(doc.err(&what, why));
                 }

@@ -345,6 +345,7 @@ mod snapshot_anonymize;
 mod snapshot_bom;
 mod snapshot_file;
 mod spc_props;
+mod spec_errors;
 mod spec_sidecars;
 mod sss_access;
 mod sss_azure;

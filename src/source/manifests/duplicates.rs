@@ -7,22 +7,22 @@
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 /// Every duplicate of the pod spec at `path` (`spec.template.spec`, a Pod's `spec`), in the
-/// API server's order (volumes, then init containers, then containers), or None.
-pub(super) fn duplicates(path: &str, spec: &PodSpec) -> Option<String> {
-    let mut said = Vec::new();
+/// API server's order (volumes, then init containers, then containers).
+pub(super) fn check(path: &str, spec: &PodSpec, errors: &mut super::field_errors::FieldErrors) {
     let mut names = std::collections::HashSet::new();
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
         if !v.name.is_empty() && !names.insert(v.name.as_str()) {
-            said.push(format!(
+            errors.push(format!(
                 "{path}.volumes[{i}].name: Duplicate value: {}",
                 quoted(&v.name)
             ));
         }
     }
     for (at, container) in super::required::containers(path, spec) {
-        said.extend(mount_paths(&at, container));
+        mount_paths(&at, container)
+            .into_iter()
+            .for_each(|e| errors.push(e));
     }
-    super::required::refusal(&said)
 }
 
 /// The mounts of one container at a mountPath an earlier mount of it already uses (the API

@@ -9,15 +9,13 @@
 
 use k8s_openapi::api::core::v1::PodSpec;
 
+use super::field_errors::FieldErrors;
 use crate::k8s_name::dns_subdomain;
 use crate::snapshot::config_key::invalid_config_key;
 
-/// Why the API server refuses pod spec `spec` at `path` for an env reference, each error in its
-/// words, or None. A key left empty is required.rs's (`Required value`), said before this.
-pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
-    let mut said = Vec::new();
-    // The note of a name left a template placeholder (`${SECRET}`), once.
-    let mut unrendered = "";
+/// Each env reference of pod spec `spec` at `path` the API server refuses, in its words. A key
+/// left empty is required.rs's (`Required value`), said before this.
+pub(super) fn check(path: &str, spec: &PodSpec, errors: &mut FieldErrors) {
     for (at, c) in super::required::containers(path, spec) {
         for (i, e) in c.env.iter().flatten().enumerate() {
             let Some(from) = &e.value_from else { continue };
@@ -34,12 +32,12 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
             for (kind, r) in refs {
                 let Some((name, key)) = r else { continue };
                 let field = format!("{at}.env[{i}].valueFrom.{kind}");
-                name_refused(&format!("{field}.name"), name, &mut said, &mut unrendered);
+                name_refused(&format!("{field}.name"), name, errors);
                 if let Some(why) = Some(key.as_str())
                     .filter(|k| !k.is_empty())
                     .and_then(invalid_config_key)
                 {
-                    said.push(invalid(&format!("{field}.key"), key, why));
+                    errors.invalid(&format!("{field}.key"), key, why);
                 }
             }
         }
@@ -53,36 +51,24 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
                 let field = format!("{at}.envFrom[{i}].{kind}.name");
                 match name.as_str() {
                     // A secretRef's is required.rs's, said first.
-                    "" if kind == "configMapRef" => said.push(format!("{field}: Required value")),
+                    "" if kind == "configMapRef" => errors.required(&field),
                     "" => {}
-                    n => name_refused(&field, n, &mut said, &mut unrendered),
+                    n => name_refused(&field, n, errors),
                 }
             }
         }
     }
-    super::required::refusal(&said).map(|r| format!("{r}.{unrendered}"))
 }
 
 /// A name NameIsDNSSubdomain refuses, said at `field`; a placeholder's note kept.
-fn name_refused(field: &str, name: &str, said: &mut Vec<String>, unrendered: &mut &str) {
+fn name_refused(field: &str, name: &str, errors: &mut FieldErrors) {
     if dns_subdomain(name) {
         return;
-    }
-    let note = super::refused::unrendered_note(name);
-    if !note.is_empty() {
-        *unrendered = note;
     }
     let rule = if name.len() > 253 {
         "must be no more than 253 characters"
     } else {
         super::refused::SUBDOMAIN
     };
-    said.push(invalid(field, name, rule));
-}
-
-fn invalid(field: &str, value: &str, why: &str) -> String {
-    format!(
-        "{field}: Invalid value: \"{}\": {why}",
-        crate::shown::shown(value)
-    )
+    errors.invalid(field, name, rule);
 }

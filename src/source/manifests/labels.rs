@@ -9,23 +9,29 @@ use k8s_openapi::api::core::v1::PodSpec;
 
 use crate::k8s_name::{label_key_errors, label_value_errors};
 
-/// Why the API server refuses pod spec `spec` at `path` (`spec.template.spec`) for its
-/// nodeSelector, in its words: `spec.template.spec.nodeSelector: Invalid value: "$OS": a valid
-/// label must be …`, each refused entry after the first counted.
-pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
-    let mut errs = Vec::new();
-    for (k, v) in spec.node_selector.iter().flatten() {
-        errs.extend(label_key_errors(k).into_iter().map(|m| (k, m)));
-        errs.extend(label_value_errors(v).into_iter().map(|m| (v, m)));
+/// Each nodeSelector entry of pod spec `spec` at `path` (`spec.template.spec`) the API server
+/// refuses, in its words: `spec.template.spec.nodeSelector: Invalid value: "$OS": a valid
+/// label must be …`.
+pub(super) fn check(path: &str, spec: &PodSpec, errors: &mut super::field_errors::FieldErrors) {
+    labels(
+        &format!("{path}.nodeSelector"),
+        spec.node_selector.as_ref(),
+        errors,
+    );
+}
+
+/// Each key and value of `labels` at `field` the API server refuses (ValidateLabels).
+pub(super) fn labels(
+    field: &str,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+    errors: &mut super::field_errors::FieldErrors,
+) {
+    for (k, v) in labels.into_iter().flatten() {
+        label_key_errors(k)
+            .iter()
+            .for_each(|m| errors.invalid(field, k, m));
+        label_value_errors(v)
+            .iter()
+            .for_each(|m| errors.invalid(field, v, m));
     }
-    let ((value, msg), more) = (errs.first()?, errs.len() - 1);
-    let more = match more {
-        0 => String::new(),
-        n => format!(" (and {n} more)"),
-    };
-    let unrendered = super::refused::unrendered_note(value);
-    Some(format!(
-        "{path}.nodeSelector: Invalid value: \"{}\": {msg}{more}: the API server refuses the document (kubectl apply says so), and no pod is made from it.{unrendered}",
-        crate::shown::shown(value)
-    ))
 }

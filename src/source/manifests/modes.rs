@@ -11,13 +11,12 @@ use k8s_openapi::api::core::v1::{DownwardAPIVolumeFile, KeyToPath, PodSpec};
 /// core validation's `fileModeErrorMsg`.
 const OUT_OF_RANGE: &str = "must be a number between 0 and 0777 (octal), both inclusive";
 
-/// Why the API server refuses pod spec `spec` at `path` for a file mode out of range, each in
-/// its words and its order, or None.
-pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
-    let mut said = Vec::new();
+/// Each file mode out of range of pod spec `spec` at `path`, in the API server's words and
+/// order.
+pub(super) fn check(path: &str, spec: &PodSpec, errors: &mut super::field_errors::FieldErrors) {
     let mut check = |at: String, mode: Option<i32>| {
         if let Some(m) = mode.filter(|m| !(0..=0o777).contains(m)) {
-            said.push(format!("{at}: Invalid value: {m}: {OUT_OF_RANGE}"));
+            errors.push(format!("{at}: Invalid value: {m}: {OUT_OF_RANGE}"));
         }
     };
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
@@ -54,7 +53,6 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
             }
         }
     }
-    super::required::refusal(&said)
 }
 
 /// validateKeyToPath's mode check, at `{at}.items[k].mode`.

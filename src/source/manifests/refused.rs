@@ -240,6 +240,9 @@ pub(super) fn unrendered_note(value: &str) -> &'static str {
 /// apimachinery's words for a name that is no lowercase RFC 1123 subdomain.
 pub(super) const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
+/// apimachinery's words for a name that is no lowercase RFC 1123 label.
+pub(super) const LABEL: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
 /// Why the API server refuses `name` for an object of `kind`, in its words, if it does. Every
 /// kind kvchain reads is named as a lowercase RFC 1123 subdomain, but a StatefulSet, named as
 /// an RFC 1123 label since Kubernetes 1.27 (its pods' hostnames are made from it:
@@ -251,10 +254,7 @@ pub(super) const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist 
 /// UUU-real).
 fn invalid_name(kind: &str, name: &str) -> Option<String> {
     let (valid, rule) = if kind == "StatefulSet" {
-        (
-            dns_label(name),
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
-        )
+        (dns_label(name), LABEL)
     } else {
         (dns_subdomain(name), SUBDOMAIN)
     };

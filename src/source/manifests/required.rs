@@ -14,10 +14,11 @@
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
-/// Why the API server refuses pod spec `spec` at `path` (`spec.template.spec`, a Pod's
-/// `spec`) for a required field left empty, each in its words and its order (volumes, then
-/// init containers, then containers), or None.
-pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
+use super::field_errors::FieldErrors;
+
+/// Each required field of pod spec `spec` at `path` (`spec.template.spec`, a Pod's `spec`) left
+/// empty, in the API server's words and order (volumes, then init containers, then containers).
+pub(super) fn check(path: &str, spec: &PodSpec, errors: &mut FieldErrors) {
     let mut said = Vec::new();
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
         let at = format!("{path}.volumes[{i}]");
@@ -44,11 +45,7 @@ pub(super) fn refused(path: &str, spec: &PodSpec) -> Option<String> {
     for (at, container) in containers(path, spec) {
         container_fields(&at, container, &mut said);
     }
-    let said: Vec<String> = said
-        .iter()
-        .map(|f| format!("{f}: Required value"))
-        .collect();
-    refusal(&said)
+    said.iter().for_each(|f| errors.required(f));
 }
 
 /// Why the API server refuses CronJob `c` for its schedule left out (batch validation's
@@ -82,12 +79,12 @@ pub(super) fn containers<'s>(
 }
 
 /// The API server's refusal of a pod spec for the field errors `said`, or None when there is
-/// none.
+/// none. Joined by `; `: the API server's messages hold commas of their own.
 pub(super) fn refusal(said: &[String]) -> Option<String> {
     (!said.is_empty()).then(|| {
         format!(
             "{}: the API server refuses the document (kubectl apply says so), and no pod is made from it",
-            said.join(", ")
+            said.join("; ")
         )
     })
 }

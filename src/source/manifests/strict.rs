@@ -9,6 +9,8 @@ use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use serde::Serialize;
 use serde_yaml::Value;
 
+use super::field_errors::FieldErrors;
+
 /// Keys the rules read, offered for a near miss (`templates` → `template`).
 const READ: &[&str] = &[
     "apiVersion",
@@ -77,12 +79,21 @@ pub(super) fn unknown_field(doc: &Value, typed: &impl Serialize) -> Option<Strin
 /// reference to no valid name or key, a duplicate, a node selector that is no
 /// label, a serviceAccountName that is no name; None when it takes it.
 pub(super) fn spec_refused(path: &str, s: &PodSpec) -> Option<String> {
-    (super::required::refused(path, s))
-        .or_else(|| super::modes::refused(path, s))
-        .or_else(|| super::env_refs::refused(path, s))
-        .or_else(|| super::duplicates::duplicates(path, s))
-        .or_else(|| super::labels::refused(path, s))
-        .or_else(|| super::sa_name::refused(path, s))
+    let mut errors = FieldErrors::default();
+    spec_errors(path, s, &[], &mut errors);
+    errors.refusal()
+}
+
+/// Every error of pod spec `s` at `path`, as the API server gathers them all; `added` names the
+/// volumes a controller adds to each pod it makes (a StatefulSet's claim templates).
+fn spec_errors(path: &str, s: &PodSpec, added: &[&str], errors: &mut FieldErrors) {
+    super::required::check(path, s, errors);
+    super::pod_names::check(path, s, added, errors);
+    super::modes::check(path, s, errors);
+    super::env_refs::check(path, s, errors);
+    super::duplicates::check(path, s, errors);
+    super::labels::check(path, s, errors);
+    super::sa_name::check(path, s, errors);
 }
 
 /// A pod spec at `path` (`spec.template.spec`, a Pod's `spec`) with no container, said as the
@@ -90,35 +101,69 @@ pub(super) fn spec_refused(path: &str, s: &PodSpec) -> Option<String> {
 /// one, so kubectl's apply is refused; the typed value reads a null or missing template or
 /// spec as empty, and the workload vanished without a word (audit BB4).
 pub(super) fn no_containers(path: &str, spec: Option<&PodSpec>) -> Option<String> {
-    let why = match spec {
-        Some(s) if !s.containers.is_empty() => return None,
-        Some(_) => "no containers listed".to_string(),
-        None => format!("{path} is missing or null"),
-    };
+    if spec.is_some_and(|s| !s.containers.is_empty()) {
+        return None;
+    }
     Some(format!(
-        "{path}.containers: Required value ({why}): the API server refuses the document (kubectl apply says so), and no pod is made from it"
+        "{}: the API server refuses the document (kubectl apply says so), and no pod is made from it",
+        no_container(path, spec)
     ))
 }
 
-/// The pod template at `path` of a built-in workload, refused when it has no container
-/// ([`no_containers`]), a required field left empty ([`super::required`]), a duplicate volume name or mountPath ([`super::duplicates`]) or a
-/// nodeSelector that is no label ([`super::labels`]).
+/// `path.containers: Required value (why)` for a pod spec without a container.
+fn no_container(path: &str, spec: Option<&PodSpec>) -> String {
+    let why = match spec {
+        Some(_) => "no containers listed".to_string(),
+        None => format!("{path} is missing or null"),
+    };
+    format!("{path}.containers: Required value ({why})")
+}
+
+/// How the API server meets a workload's pod template.
+pub(super) enum Template<'a> {
+    /// Validated with the workload (ValidatePodTemplateSpec): an error refuses the document.
+    Validated,
+    /// A StatefulSet's: the API server validates only its labels and annotations (apps
+    /// validation's ValidatePodTemplateSpecForStatefulSet, "TODO: Add validation for PodSpec"),
+    /// so the StatefulSet is made, and each pod its controller makes from the template, with a
+    /// volume per claim template, is refused (FailedCreate).
+    StatefulSet { claims: Vec<&'a str> },
+}
+
+/// The pod template at `path` of a built-in workload, refused when its labels are no labels,
+/// it has no container ([`no_containers`]) or its pod spec has an error ([`spec_errors`]: every
+/// one said).
 pub(super) fn containers<'t>(
     doc: &super::Doc,
     what: &str,
     path: &str,
     t: Option<&'t PodTemplateSpec>,
+    how: Template<'_>,
 ) -> Result<Option<&'t PodTemplateSpec>, crate::input::InputError> {
+    // ValidatePodTemplateSpec: the template's labels, then its pod spec.
+    let mut errors = FieldErrors::default();
+    let labels = t.and_then(|t| t.metadata.as_ref()?.labels.as_ref());
+    super::labels::labels(&format!("{path}.metadata.labels"), labels, &mut errors);
+    let added = match &how {
+        Template::StatefulSet { claims } => {
+            // Its labels are the StatefulSet's own validation; its pod spec its pods'.
+            if let Some(why) = errors.refusal_of_document() {
+                return Err(doc.err(what, why));
+            }
+            claims.as_slice()
+        }
+        Template::Validated => &[],
+    };
     let spec = t.and_then(|t| t.spec.as_ref());
-    if let Some(s) = spec.filter(|s| !s.containers.is_empty()) {
-        // Every template but a broken one: no path built.
-        let path = format!("{path}.spec");
-        return match spec_refused(&path, s) {
-            Some(why) => Err(doc.err(what, why)),
-            None => Ok(t),
-        };
+    match spec.filter(|s| !s.containers.is_empty()) {
+        Some(s) => spec_errors(&format!("{path}.spec"), s, added, &mut errors),
+        None => errors.push(no_container(&format!("{path}.spec"), spec)),
     }
-    match no_containers(&format!("{path}.spec"), spec) {
+    let refusal = match how {
+        Template::Validated => errors.refusal(),
+        Template::StatefulSet { .. } => errors.refusal_of_pods(),
+    };
+    match refusal {
         Some(why) => Err(doc.err(what, why)),
         None => Ok(t),
     }
