@@ -49,6 +49,7 @@ mod strict;
 mod type_error;
 mod typed;
 mod unread;
+mod workloads;
 
 const RUNTIME: &str = "manifests: exists only at run time";
 /// Unread documents listed when none could be read, after the first.
@@ -297,104 +298,8 @@ impl Builder {
         // is said first, and so is a template with no container.
         let selector = selector::refused(&value, &kind);
         match kind.as_str() {
-            "Deployment" => {
-                let d: Deployment = known(doc, &what, value)?;
-                let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(
-                    doc,
-                    &what,
-                    "spec.template",
-                    t,
-                    strict::Template::Validated,
-                )?;
-                if let Some(why) = selector {
-                    return Err(doc.err(&what, why));
-                }
-                self.workload(convert::deployment(&d), t);
-            }
-            "StatefulSet" => {
-                let d: StatefulSet = known(doc, &what, value)?;
-                let t = d.spec.as_ref().map(|s| &s.template);
-                let claims = (d.spec.iter())
-                    .flat_map(|s| s.volume_claim_templates.iter().flatten())
-                    .filter_map(|c| c.metadata.name.as_deref())
-                    .collect();
-                let how = strict::Template::StatefulSet { claims };
-                let t = strict::containers(doc, &what, "spec.template", t, how)?;
-                if let Some(why) = selector {
-                    return Err(doc.err(&what, why));
-                }
-                self.workload(convert::stateful_set(&d), t);
-            }
-            "DaemonSet" => {
-                let d: DaemonSet = known(doc, &what, value)?;
-                let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(
-                    doc,
-                    &what,
-                    "spec.template",
-                    t,
-                    strict::Template::Validated,
-                )?;
-                if let Some(why) = selector {
-                    return Err(doc.err(&what, why));
-                }
-                self.workload(convert::daemon_set(&d), t);
-            }
-            "ReplicaSet" => {
-                let d: ReplicaSet = known(doc, &what, value)?;
-                let t = d.spec.as_ref().and_then(|s| s.template.as_ref());
-                let t = strict::containers(
-                    doc,
-                    &what,
-                    "spec.template",
-                    t,
-                    strict::Template::Validated,
-                )?;
-                if let Some(why) = selector {
-                    return Err(doc.err(&what, why));
-                }
-                self.workload(convert::replica_set(&d), t);
-            }
-            "Job" => {
-                let d: Job = known(doc, &what, value)?;
-                let t = d.spec.as_ref().map(|s| &s.template);
-                let t = strict::containers(
-                    doc,
-                    &what,
-                    "spec.template",
-                    t,
-                    strict::Template::Validated,
-                )?;
-                if let Some(why) = selector {
-                    return Err(doc.err(&what, why));
-                }
-                // A Job is re-created from its file: the fix names it (audit LL9).
-                let mut w = convert::job(&d);
-                w.file = Some(doc.file.display().to_string());
-                self.workload(w, t);
-            }
-            "CronJob" => {
-                let d: CronJob = known(doc, &what, value)?;
-                if let Some(why) = cron_schedule::cron_job(&d) {
-                    return Err(doc.err(&what, why));
-                }
-                let t = d
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.job_template.spec.as_ref())
-                    .map(|s| &s.template);
-                let t = strict::containers(
-                    doc,
-                    &what,
-                    "spec.jobTemplate.spec.template",
-                    t,
-                    strict::Template::Validated,
-                )?;
-                if let Some(why) = selector {
-                    return Err(doc.err(&what, why));
-                }
-                self.workload(convert::cron_job(&d), t);
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" => {
+                self.built_in_workload(doc, &what, &kind, value, selector)?
             }
             "Pod" => {
                 let p: Pod = known(doc, &what, value)?;
