@@ -27,6 +27,38 @@ fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// FACTS §6: the webhook injects AZURE_TENANT_ID from the service account's
+/// `azure.workload.identity/tenant-id`; FACTS §11 'Tenants': a managed identity exists only in
+/// its home tenant (AADSTS700016 elsewhere). KVC205's fix takes the app's only container out of
+/// `skip-containers`, so from then on it gets the annotation's tenant B: pasted alone the app's
+/// token requests fail (KVC206 on the next run). The fix must set the annotation to the
+/// identity's tenant as well.
+#[test]
+fn unskipping_the_app_also_corrects_the_tenant_it_will_be_given() {
+    let r = world("skip-container-tenant");
+    let kvc205 = findings(&r, "KVC205");
+    assert_eq!(kvc205.len(), 1, "{r}");
+    let fix = kvc205[0]["fix"].as_str().unwrap();
+    let annotate = format!(
+        "kubectl annotate serviceaccount api -n demo azure.workload.identity/tenant-id={TENANT_A} --overwrite"
+    );
+    let command = fix.split("  #").next().unwrap();
+    assert!(command.contains(&annotate), "{fix}");
+    assert!(
+        command.contains("kubectl patch deployment/api -n demo"),
+        "{fix}"
+    );
+    // The annotation comes first: the patched template's pods are admitted with it.
+    assert!(
+        command.find(&annotate).unwrap() < command.find("kubectl patch").unwrap(),
+        "{fix}"
+    );
+    // The mount never needed the injection (FACTS §5): nothing broken.
+    assert_eq!(r["summary"]["errors"], 0, "{r}");
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(link(&chains[0], "mount")["status"], "ok", "{r}");
+}
+
 /// The findings' codes, sorted, each once.
 fn codes(r: &Value) -> Vec<String> {
     let mut c: Vec<String> = (r["findings"].as_array().unwrap().iter())

@@ -230,7 +230,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
             link.findings.push(f);
         }
-        Some(a) => stale_injection(cx, link, a, spc_client),
+        Some(a) => stale_injection(cx, link, sa, a, spc_client),
     }
     super::injected_tenant::check(cx, link, sa, spc_client);
     label_and_injection(cx, link, sa);
