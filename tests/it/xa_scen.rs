@@ -59,6 +59,43 @@ fn unskipping_the_app_also_corrects_the_tenant_it_will_be_given() {
     assert_eq!(link(&chains[0], "mount")["status"], "ok", "{r}");
 }
 
+/// The same for the other fixes that have the webhook inject into the app's pods from now on:
+/// KVC201 puts the label on the template (the webhook selects labelled pods at CREATE), KVC205
+/// installs the webhook and recreates the pods (FACTS §6). Both would hand the new pods the
+/// account's tenant B, so both set the identity's tenant A on the account first.
+#[test]
+fn labelling_or_recreating_for_the_webhook_corrects_the_tenant_first() {
+    let annotate = format!(
+        "kubectl annotate serviceaccount api -n demo azure.workload.identity/tenant-id={TENANT_A} --overwrite && "
+    );
+    for (name, code, then) in [
+        (
+            "label-missing-tenant",
+            "KVC201",
+            "kubectl patch deployment api -n demo",
+        ),
+        (
+            "no-webhook-tenant",
+            "KVC205",
+            "az aks update -g rg-aks -n aks-xas",
+        ),
+    ] {
+        let r = world(name);
+        assert_eq!(codes(&r), [code], "{r}");
+        let f = findings(&r, code)[0];
+        let fix = f["fix"].as_str().unwrap();
+        assert!(
+            fix.starts_with(&format!("{annotate}{then}")),
+            "{name}: {fix}"
+        );
+        assert!(
+            f["message"].as_str().unwrap().contains(TENANT_A),
+            "{name}: {f}"
+        );
+        assert_eq!(link(only_chain(&r), "mount")["status"], "ok", "{r}");
+    }
+}
+
 /// The findings' codes, sorted, each once.
 fn codes(r: &Value) -> Vec<String> {
     let mut c: Vec<String> = (r["findings"].as_array().unwrap().iter())
@@ -125,16 +162,17 @@ fn a_wrong_tenant_annotation_warns_for_the_app_and_leaves_the_mount_alone() {
     assert_eq!(r["summary"]["errors"], 0);
 }
 
-/// GUIDs compare in any case; a container's own AZURE_TENANT_ID is never overwritten by the
+/// GUIDs compare in any case (tenant and client id); a container's own AZURE_TENANT_ID is never overwritten by the
 /// webhook (FACTS §6); the provider trims every parameter (FACTS §5); an identity and vault in
 /// another tenant than the cluster, named by the SPC and the annotation, work (FACTS §11).
 #[test]
-fn tenant_spellings_that_work_are_not_flagged() {
+fn tenant_and_client_id_spellings_that_work_are_not_flagged() {
     for name in [
         "sa-tenant-capitals",
         "own-tenant-env",
         "spc-spaces",
         "identity-tenant-b-annotated",
+        "sa-client-id-capitals",
     ] {
         healthy(&world(name));
     }

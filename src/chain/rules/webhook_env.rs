@@ -10,7 +10,7 @@ use super::remedy;
 use super::service_account::same;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::Link;
+use crate::chain::model::{Finding, Link};
 use crate::snapshot::{EnvSourceObs, PodObs, ServiceAccountObs, SourceKind, VolumeSourceObs};
 
 use super::sa_template::{CLIENT_ID, TENANT_ID};
@@ -57,6 +57,37 @@ fn wrong_tenant<'a>(cx: &Ctx<'a>, sa: &ServiceAccountObs, spc_client: &str) -> O
         .or_else(|| remedy::cluster_tenant(cx))?;
     let known = |t: &str| !t.trim().is_empty() && !super::params::is_placeholder(t);
     (known(home) && known(injected) && !same(injected, home)).then_some(home)
+}
+
+/// The command that sets the account's tenant-id annotation to `home`, ahead of `&&`.
+fn annotate_tenant(cx: &Ctx, sa_name: &str, home: &str) -> String {
+    format!(
+        "kubectl annotate serviceaccount {} -n {} {TENANT_ID}={home} --overwrite && ",
+        remedy::sh_word(sa_name),
+        cx.ns()
+    )
+}
+
+/// A fix that has the webhook inject into the app's pods from now on (KVC201 puts the label
+/// on, KVC205 recreates them unmutated): where the tenant it would inject is not the
+/// identity's home tenant ([`wrong_tenant`]), the account's tenant-id is corrected first, so
+/// the new pods are admitted with the right one (FACTS §6, §11; audit XA-scen). A fix that is
+/// only words (`# …`) is left as it is.
+pub(super) fn tenant_first(cx: &Ctx, sa: &ServiceAccountObs, spc_client: &str, f: &mut Finding) {
+    let Some(home) = wrong_tenant(cx, sa, spc_client) else {
+        return;
+    };
+    if f.fix.trim_start().starts_with('#') {
+        return;
+    }
+    f.message = format!(
+        "{}; the pods the fix makes would get the tenant service account {} gives them ({TENANT_ID}, else the cluster's), not {home}, where the identity lives: the annotation is set first",
+        f.message, sa.name
+    )
+    .into();
+    f.evidence
+        .push(format!("ManagedIdentity with clientId {spc_client}: tenantId {home}").into());
+    f.fix = format!("{}{}", annotate_tenant(cx, &sa.name, home), f.fix).into();
 }
 
 /// The pod spec that says what the containers set themselves: a template or a manifest is
@@ -330,11 +361,7 @@ fn skip_fix(cx: &Ctx, keep: &[&str], app: &[&str], tenant: Option<&str>) -> Stri
     let note = "only if the app calls Azure itself: the CSI mount needs no injection";
     // The annotation first: the pods the patch makes are admitted with it (FACTS §6).
     let annotate = tenant.map_or(String::new(), |home| {
-        format!(
-            "kubectl annotate serviceaccount {} -n {} {TENANT_ID}={home} --overwrite && ",
-            remedy::sh_word(&cx.pod.service_account),
-            cx.ns()
-        )
+        annotate_tenant(cx, &cx.pod.service_account, home)
     });
     let value = if keep.is_empty() {
         "null".to_string()
