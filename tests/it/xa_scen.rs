@@ -96,6 +96,28 @@ fn labelling_or_recreating_for_the_webhook_corrects_the_tenant_first() {
     }
 }
 
+/// Where the pods are mutated already (labelled, webhook installed), the wrong tenant is on
+/// them now: KVC206 says so with its own annotation, beside KVC203's client-id annotation, and
+/// the two fixes together leave the pods right (FACTS §6).
+#[test]
+fn a_missing_client_id_beside_a_wrong_tenant_is_two_causes_each_with_its_annotation() {
+    let r = world("no-client-id-tenant");
+    assert_eq!(codes(&r), ["KVC203", "KVC206"], "{r}");
+    let kvc206 = findings(&r, "KVC206")[0]["fix"].as_str().unwrap();
+    assert!(
+        kvc206.starts_with(&format!(
+            "kubectl annotate serviceaccount api -n demo azure.workload.identity/tenant-id={TENANT_A} --overwrite"
+        )),
+        "{kvc206}"
+    );
+    let kvc203 = findings(&r, "KVC203")[0]["fix"].as_str().unwrap();
+    assert!(
+        kvc203.starts_with("kubectl annotate serviceaccount api -n demo azure.workload.identity/client-id=0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a"),
+        "{kvc203}"
+    );
+    assert_eq!(r["summary"]["errors"], 0, "{r}");
+}
+
 /// The findings' codes, sorted, each once.
 fn codes(r: &Value) -> Vec<String> {
     let mut c: Vec<String> = (r["findings"].as_array().unwrap().iter())
