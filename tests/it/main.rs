@@ -400,3 +400,4 @@ mod www_left;
 mod www_real;
 mod www_rules;
 mod www_scen;
+mod xa_scen;

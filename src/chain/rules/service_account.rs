@@ -126,7 +126,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if principal_of.is_none() && !others.is_empty() {
                 super::sa_multi::several(cx, link, a, spc_client, &others, labelled);
                 super::injected_tenant::check(cx, link, sa, spc_client);
-                label_and_injection(cx, link, sa);
+                label_and_injection(cx, link, sa, spc_client);
                 return;
             }
             // Another workload of the account mounts an SPC on the annotated identity: the
@@ -136,14 +136,14 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             {
                 super::sa_multi::shared_account(cx, link, a, spc_client, agreeing, labelled);
                 super::injected_tenant::check(cx, link, sa, spc_client);
-                label_and_injection(cx, link, sa);
+                label_and_injection(cx, link, sa, spc_client);
                 return;
             }
             // The account's workloads mount SPCs on different identities, none of them the
             // annotated one: one finding for the account, one plan (audit NN2).
             if principal_of.is_none() && super::sa_account::check(cx, link, a, labelled) {
                 super::injected_tenant::check(cx, link, sa, spc_client);
-                label_and_injection(cx, link, sa);
+                label_and_injection(cx, link, sa, spc_client);
                 return;
             }
             // The driver merges the pod volume's attributes over the SPC's parameters (FACTS
@@ -156,7 +156,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 cx.attributes.contains_key("clientID") && own.is_none_or(|o| !same(o, spc_client));
             if super::sa_injected::mount_side_judged(cx, link, a, own, spc_client, &principal_of) {
                 super::injected_tenant::check(cx, link, sa, spc_client);
-                label_and_injection(cx, link, sa);
+                label_and_injection(cx, link, sa, spc_client);
                 return;
             }
             let uses = if overridden {
@@ -230,10 +230,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
             link.findings.push(f);
         }
-        Some(a) => stale_injection(cx, link, a, spc_client),
+        Some(a) => stale_injection(cx, link, sa, a, spc_client),
     }
     super::injected_tenant::check(cx, link, sa, spc_client);
-    label_and_injection(cx, link, sa);
+    label_and_injection(cx, link, sa, spc_client);
 }
 
 /// The SPC and the service account agree and only the pod volume's override differs: where the
@@ -326,7 +326,7 @@ pub(super) fn workload_identity(cx: &Ctx) -> bool {
     })
 }
 
-fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
+fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs, spc_client: &str) {
     let label = cx.pod.labels.get(USE_LABEL).map(String::as_str);
     super::compare(
         cx,
@@ -403,6 +403,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             )
             .into();
         }
+        super::webhook_env::tenant_first(cx, sa, spc_client, &mut f);
         link.findings.push(f);
         return;
     }
@@ -456,7 +457,7 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             "the workload-identity webhook is not installed, or it is and the pod was not mutated at its admission: {NOT_ADMITTED}"
         ),
     };
-    link.findings.push(cx.remedied(
+    let mut f = cx.remedied(
         Code::KVC205,
         format!("Pod/{}", cx.pod.name),
         format!(
@@ -464,7 +465,9 @@ fn label_and_injection(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs) {
             cx.pod.name
         ),
         evidence,
-    ));
+    );
+    super::webhook_env::tenant_first(cx, sa, spc_client, &mut f);
+    link.findings.push(f);
 }
 
 /// Why an installed webhook left a labelled pod alone (FACTS §6): it mutates on CREATE only,

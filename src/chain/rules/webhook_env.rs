@@ -10,10 +10,10 @@ use super::remedy;
 use super::service_account::same;
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
-use crate::chain::model::Link;
-use crate::snapshot::{EnvSourceObs, PodObs, SourceKind, VolumeSourceObs};
+use crate::chain::model::{Finding, Link};
+use crate::snapshot::{EnvSourceObs, PodObs, ServiceAccountObs, SourceKind, VolumeSourceObs};
 
-use super::sa_template::CLIENT_ID;
+use super::sa_template::{CLIENT_ID, TENANT_ID};
 
 pub(super) const SKIP_CONTAINERS: &str = "azure.workload.identity/skip-containers";
 const VAR: &str = "AZURE_CLIENT_ID";
@@ -32,11 +32,62 @@ pub(super) fn skip_list(pod: &PodObs) -> Vec<&str> {
 /// client id (`annotated`): a container's own AZURE_CLIENT_ID, or every container skipped.
 /// From manifests, where no webhook ran, the template (or Pod manifest) is what the pods will
 /// hold. Whether a finding was told (then nothing else is said of the pod's client id).
-pub(super) fn check(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) -> bool {
+pub(super) fn check(
+    cx: &Ctx,
+    link: &mut Link,
+    sa: &ServiceAccountObs,
+    annotated: &str,
+    spc_client: &str,
+) -> bool {
     if !same(annotated, spc_client) || super::params::is_placeholder(spc_client) {
         return false;
     }
-    own_client_id(cx, link, annotated, spc_client) || all_skipped(cx, link, annotated)
+    own_client_id(cx, link, annotated, spc_client)
+        || all_skipped(cx, link, annotated, wrong_tenant(cx, sa, spc_client))
+}
+
+/// The identity's home tenant when the tenant the webhook would inject into an unskipped
+/// container differs from it: the account's tenant-id annotation, else the webhook's default,
+/// the cluster's tenant (FACTS §6). A managed identity answers only in its home tenant (FACTS
+/// §11), so a fix that lets the webhook inject must correct the annotation first (audit
+/// XA-scen). None when it is right or not known.
+fn wrong_tenant<'a>(cx: &Ctx<'a>, sa: &ServiceAccountObs, spc_client: &str) -> Option<&'a str> {
+    let home = cx.ix.identity(spc_client)?.tenant_id.as_str();
+    let injected = (sa.annotations.get(TENANT_ID).map(String::as_str))
+        .or_else(|| remedy::cluster_tenant(cx))?;
+    let known = |t: &str| !t.trim().is_empty() && !super::params::is_placeholder(t);
+    (known(home) && known(injected) && !same(injected, home)).then_some(home)
+}
+
+/// The command that sets the account's tenant-id annotation to `home`, ahead of `&&`.
+fn annotate_tenant(cx: &Ctx, sa_name: &str, home: &str) -> String {
+    format!(
+        "kubectl annotate serviceaccount {} -n {} {TENANT_ID}={home} --overwrite && ",
+        remedy::sh_word(sa_name),
+        cx.ns()
+    )
+}
+
+/// A fix that has the webhook inject into the app's pods from now on (KVC201 puts the label
+/// on, KVC205 recreates them unmutated): where the tenant it would inject is not the
+/// identity's home tenant ([`wrong_tenant`]), the account's tenant-id is corrected first, so
+/// the new pods are admitted with the right one (FACTS §6, §11; audit XA-scen). A fix that is
+/// only words (`# …`) is left as it is.
+pub(super) fn tenant_first(cx: &Ctx, sa: &ServiceAccountObs, spc_client: &str, f: &mut Finding) {
+    let Some(home) = wrong_tenant(cx, sa, spc_client) else {
+        return;
+    };
+    if f.fix.trim_start().starts_with('#') {
+        return;
+    }
+    f.message = format!(
+        "{}; the pods the fix makes would get the tenant service account {} gives them ({TENANT_ID}, else the cluster's), not {home}, where the identity lives: the annotation is set first",
+        f.message, sa.name
+    )
+    .into();
+    f.evidence
+        .push(format!("ManagedIdentity with clientId {spc_client}: tenantId {home}").into());
+    f.fix = format!("{}{}", annotate_tenant(cx, &sa.name, home), f.fix).into();
 }
 
 /// The pod spec that says what the containers set themselves: a template or a manifest is
@@ -175,7 +226,7 @@ fn env_fix(cx: &Ctx, setters: &[(&str, &str)], skipped: &[&str], spc_client: &st
 /// aside), and none sets AZURE_CLIENT_ID itself: the webhook injects nothing the app can use.
 /// A running pod shows it mutated the pod (the token volume is there), so neither a missing
 /// webhook nor the account's history is the cause.
-fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str) -> bool {
+fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str, tenant: Option<&str>) -> bool {
     let pod = cx.pod;
     let listed = skip_list(pod);
     let app: Vec<&str> = (pod.containers.iter())
@@ -201,11 +252,16 @@ fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str) -> bool {
     } else {
         format!("the pod template of {owner} carries")
     };
-    let message = format!(
+    let mut message = format!(
         "{whose} {SKIP_CONTAINERS}: {value:?}, which names every container of the app ({}): the webhook injects no AZURE_* variable and no token mount into a skipped container, so the app's own Azure SDK calls have no workload identity (service account {} names client id {annotated}), and every pod made from the same template is skipped the same way (a restart changes nothing); the CSI mount is not affected (the driver requests its token itself)",
         app.join(", "),
         pod.service_account
     );
+    if let Some(home) = tenant {
+        message.push_str(&format!(
+            "; once unskipped, the webhook would give it the tenant the service account's {TENANT_ID} names (else the cluster's), not {home}, where the identity lives"
+        ));
+    }
     let annotation = format!("annotation {SKIP_CONTAINERS}: {value:?}");
     let mut evidence = vec![if running {
         format!("pod {}: {annotation}", pod.name)
@@ -219,6 +275,13 @@ fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str) -> bool {
         "ServiceAccount {}: {CLIENT_ID}: {annotated}",
         pod.service_account
     ));
+    if let Some(home) = tenant {
+        let name = cx
+            .ix
+            .identity(annotated)
+            .map_or(annotated, |i| i.name.as_str());
+        evidence.push(format!("ManagedIdentity {name}: tenantId {home}"));
+    }
     let keep: Vec<&str> = listed.into_iter().filter(|n| !app.contains(n)).collect();
     let finding = cx.finding(
         Code::KVC205,
@@ -226,7 +289,7 @@ fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str) -> bool {
         message,
         evidence,
         skip_confirm(cx),
-        skip_fix(cx, &keep, &app),
+        skip_fix(cx, &keep, &app, tenant),
     );
     link.findings.push(finding);
     true
@@ -294,8 +357,12 @@ fn skip_confirm(cx: &Ctx) -> String {
 
 /// The annotation without the app's containers (`keep`: the names it lists that are not
 /// theirs, init containers): removed when nothing is left, on the owner's pod template.
-fn skip_fix(cx: &Ctx, keep: &[&str], app: &[&str]) -> String {
+fn skip_fix(cx: &Ctx, keep: &[&str], app: &[&str], tenant: Option<&str>) -> String {
     let note = "only if the app calls Azure itself: the CSI mount needs no injection";
+    // The annotation first: the pods the patch makes are admitted with it (FACTS §6).
+    let annotate = tenant.map_or(String::new(), |home| {
+        annotate_tenant(cx, &cx.pod.service_account, home)
+    });
     let value = if keep.is_empty() {
         "null".to_string()
     } else {
@@ -319,11 +386,11 @@ fn skip_fix(cx: &Ctx, keep: &[&str], app: &[&str]) -> String {
                     app.join(", ")
                 )
             };
-            return remedy::edit_owner(cx, &format!("{what}; {note}"));
+            return annotate + &remedy::edit_owner(cx, &format!("{what}; {note}"));
         }
     };
     let command = format!(
-        "kubectl patch {} -n {} -p '{body}'  # {note}",
+        "{annotate}kubectl patch {} -n {} -p '{body}'  # {note}",
         cx.owner_kubectl(),
         cx.ns()
     );

@@ -8,16 +8,22 @@ use crate::chain::context::Ctx;
 use crate::chain::model::{Finding, Link};
 use crate::chain::rules::sa_template::CLIENT_ID;
 use crate::chain::rules::{params, remedy};
-use crate::snapshot::{EnvSourceObs, VolumeSourceObs};
+use crate::snapshot::{EnvSourceObs, ServiceAccountObs, VolumeSourceObs};
 
 /// KVC204 on a pod: the annotation agrees with the SPC now, but the pod holds another client
 /// id, injected before the annotation was corrected (the webhook mutates on CREATE only and
 /// never overwrites a variable already set, FACTS §6) or written in the pod spec.
 /// Causes in the pod template itself (a container's own AZURE_CLIENT_ID, skip-containers
 /// naming the app) come first: no restart changes them (`webhook_env`).
-pub(super) fn stale_injection(cx: &Ctx, link: &mut Link, annotated: &str, spc_client: &str) {
+pub(super) fn stale_injection(
+    cx: &Ctx,
+    link: &mut Link,
+    sa: &ServiceAccountObs,
+    annotated: &str,
+    spc_client: &str,
+) {
     if cx.pod.labels.get(USE_LABEL).is_none_or(|v| v != "true")
-        || crate::chain::rules::webhook_env::check(cx, link, annotated, spc_client)
+        || crate::chain::rules::webhook_env::check(cx, link, sa, annotated, spc_client)
         || cx.template
     {
         return;
