@@ -39,3 +39,38 @@ fn a_hop_whose_subjects_share_one_reason_says_so() {
         "{why}"
     );
 }
+
+/// After `M` on billing's key in `demo subpath`, billing's file /etc/billing/api-key is a
+/// subPath copy of the CSI volume itself (the SPC syncs no Secret: its Sync link reads "no
+/// sync"), and KVC901 says so in its message. The detail pane then printed the code's title
+/// and gist under it: "env var or subPath file from the synced Secret is older than the
+/// Secret" and "… from the synced Secret that changed after the container started" — a
+/// Secret this chain does not have. FACTS §4: a subPath of the CSI volume never sees rotated
+/// content, the same stale copy as one of the synced Secret; codes.yaml's own `why` for
+/// KVC901 names both. What the pane says of the code must name both sources too.
+#[test]
+fn a_stale_subpath_of_the_csi_volume_is_not_called_a_synced_secrets_copy() {
+    use kvchain::chain::{Code, LinkKind, Status};
+    let mut src = settled("subpath");
+    let _ = rotate(&mut src, "billing-api-key", true);
+    let chains = kvchain::chain::diagnose(&crate::actions_lab::snapshot(&src));
+    let chain = chains
+        .iter()
+        .find(|c| c.pod.starts_with("billing-"))
+        .expect("billing's chain");
+    let sync = chain.link(LinkKind::Sync);
+    assert_eq!((sync.status, sync.summary.as_str()), (Status::Ok, "no sync"));
+    let f = chain
+        .findings()
+        .find(|f| f.code == Code::KVC901)
+        .unwrap_or_else(|| panic!("KVC901 after the marker: {chain:#?}"));
+    assert!(f.message.contains("CSI volume"), "{}", f.message);
+    let title = f.code.title();
+    let (gist, _) = kvchain::codedoc::gist(f.code);
+    for said in [title, gist.as_str()] {
+        assert!(
+            said.contains("synced Secret") && said.contains("CSI volume"),
+            "the pane says of this CSI subPath copy: {said}"
+        );
+    }
+}
