@@ -59,7 +59,10 @@ fn a_stale_subpath_of_the_csi_volume_is_not_called_a_synced_secrets_copy() {
         .find(|c| c.pod.starts_with("billing-"))
         .expect("billing's chain");
     let sync = chain.link(LinkKind::Sync);
-    assert_eq!((sync.status, sync.summary.as_str()), (Status::Ok, "no sync"));
+    assert_eq!(
+        (sync.status, sync.summary.as_str()),
+        (Status::Ok, "no sync")
+    );
     let f = chain
         .findings()
         .find(|f| f.code == Code::KVC901)
