@@ -91,7 +91,7 @@ catalog! {
     KVC805 => Sync, Error, "synced Secret stale: content differs from what is mounted, keys secretObjects now make are missing, keys none makes are left over, or its type is not the one secretObjects now make; or it was not made by the driver (no managed label), which before v1.6 never writes it";
     KVC806 => Sync, Error, "driver failed to create/update the synced Secret";
     KVC807 => Sync, Error, "two SecretProviderClasses, or two secretObjects entries of one, sync the same Secret: its content follows whichever wrote last";
-    KVC901 => Consumers, Error, "env var or subPath file from the synced Secret is older than the Secret: the process holds the old value";
+    KVC901 => Consumers, Error, "env var or subPath file taken before its source changed (the synced Secret, or a file of the CSI volume itself): it holds the old value";
     KVC902 => Consumers, Warning, "env consumption of a synced Secret with no restart mechanism";
     KVC903 => Consumers, Warning, "a workload consumes the synced Secret but none of its pods mount the SPC";
     KVC904 => Consumers, Error, "a consumer names a synced Secret that is absent because no pod mounts the SPC";

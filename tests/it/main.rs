@@ -401,3 +401,4 @@ mod www_real;
 mod www_rules;
 mod www_scen;
 mod xa_scen;
+mod xa_users;

@@ -170,10 +170,25 @@ fn hop_verdict(hop: &str, keyed: &[(&str, &Step)]) -> Option<Step> {
     let n = subjects.len();
     let reached = subjects.values().filter(|ok| **ok).count();
     // The worst step speaks for its subject; others not reached may need something else (a
-    // DaemonSet's restart is not a Job's), which their own steps say (audit EEE5).
+    // DaemonSet's restart is not a Job's), which their own steps say (audit EEE5). When every
+    // step not reached gives the worst's very reason (rotation off in the driver: each pod
+    // keeps its version), the line says so rather than send the reader to look for other
+    // reasons and restarts that the steps do not hold (audit XA-users).
     let others = n - reached;
+    let why_of = |st: &StepState| match st {
+        StepState::Never(w) | StepState::Stuck(w) => Some(w.clone()),
+        _ => None,
+    };
+    let one_reason = steps
+        .iter()
+        .filter(|s| !matches!(s.state, StepState::Done(_) | StepState::Unaffected(_)))
+        .all(|s| why_of(&s.state).is_some() && why_of(&s.state) == why_of(&worst.state));
     let more = |why: &String| match others {
         0 | 1 => why.clone(),
+        k if one_reason => format!(
+            "{why}; {} more of the {n} not reached, for the same reason",
+            k - 1
+        ),
         k => format!(
             "{why}; {} more of the {n} not reached, each with its own reason and restart in the steps",
             k - 1
