@@ -107,7 +107,7 @@ impl std::fmt::Display for Code {
 /// The chain strip's words for finding `f`: its code's ([`short`]), but where one code tells
 /// two stories, the one this finding tells: a subPath file copy is not an env var, a
 /// synced Secret missing with no failure seen (KVC806 as a warning) is no failed sync, an
-/// SPC's provider name no provider has is no missing driver, a Secret the driver did not make
+/// SPC's provider name no provider has is no missing driver, nor is a provider not running, a Secret the driver did not make
 /// is not stale, and a volume's attribute is not the SPC's parameter.
 pub fn label(f: &super::model::Finding) -> &'static str {
     match f.code {
@@ -117,6 +117,16 @@ pub fn label(f: &super::model::Finding) -> &'static str {
         Code::KVC604 if f.message.contains(" is not valid before ") => "not valid yet",
         // The SPC's spec.provider names no provider (`rules::provider`): the driver is there.
         Code::KVC104 if f.resource.starts_with("SecretProviderClass/") => "provider name",
+        // The driver is there and its provider is not (not running, or gone or not ready on
+        // the node): the mount error is the provider's, not the driver's (rules::node, pod).
+        Code::KVC104
+            if f.message.contains("provider not found")
+                && !f
+                    .message
+                    .contains("not found in the list of registered CSI drivers") =>
+        {
+            "no provider"
+        }
         // A Secret someone else made is not stale: the driver never wrote it (sync::unmanaged).
         Code::KVC805 if f.message.contains(" was not made by the driver") => "not driver's",
         // A volume's attribute, not the SPC's parameter (rules::volume_params).

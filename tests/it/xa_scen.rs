@@ -268,6 +268,10 @@ fn the_provider_missing_on_one_node_breaks_that_nodes_pod_alone() {
     let fix = kvc104[0]["fix"].as_str().unwrap();
     assert!(fix.contains("aks-secrets-store-provider-azure"), "{fix}");
     assert!(!fix.contains("enable-addons"), "{fix}");
+    // The driver is there; its Azure provider is what is not ready: the strip says so.
+    let broken = chains.iter().find(|c| c["status"] != "ok").unwrap();
+    assert_eq!(broken["links"][0]["link"], "pod", "{broken}");
+    assert_eq!(broken["links"][0]["summary"], "no provider", "{broken}");
 }
 
 /// A PreferNoSchedule taint is a preference, and the DaemonSet controller tolerates
