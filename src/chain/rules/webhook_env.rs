@@ -42,8 +42,7 @@ pub(super) fn check(
     if !same(annotated, spc_client) || super::params::is_placeholder(spc_client) {
         return false;
     }
-    own_client_id(cx, link, annotated, spc_client)
-        || all_skipped(cx, link, annotated, wrong_tenant(cx, sa, spc_client))
+    own_client_id(cx, link, annotated, spc_client) || all_skipped(cx, link, annotated, sa)
 }
 
 /// The identity's home tenant when the tenant the webhook would inject into an unskipped
@@ -226,7 +225,7 @@ fn env_fix(cx: &Ctx, setters: &[(&str, &str)], skipped: &[&str], spc_client: &st
 /// aside), and none sets AZURE_CLIENT_ID itself: the webhook injects nothing the app can use.
 /// A running pod shows it mutated the pod (the token volume is there), so neither a missing
 /// webhook nor the account's history is the cause.
-fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str, tenant: Option<&str>) -> bool {
+fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str, sa: &ServiceAccountObs) -> bool {
     let pod = cx.pod;
     let listed = skip_list(pod);
     let app: Vec<&str> = (pod.containers.iter())
@@ -242,6 +241,8 @@ fn all_skipped(cx: &Ctx, link: &mut Link, annotated: &str, tenant: Option<&str>)
     {
         return false;
     }
+    // Asked only of a pod the finding is made for: every labelled chain comes here.
+    let tenant = wrong_tenant(cx, sa, annotated);
     let owner = cx.owner_resource();
     let value = pod
         .annotations
