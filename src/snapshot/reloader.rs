@@ -90,6 +90,22 @@ pub struct ReloaderObs {
     /// `status.availableReplicas` (0 when the status has none), where the status was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<i32>,
+    /// `--auto-reload-all` (default false): a workload with no `auto` annotation of either
+    /// key is restarted for every Secret it references ([R] `pkg/common/common.go`
+    /// ShouldReload).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_reload_all: bool,
+    /// `--enable-csi-integration` (default false): only then do the SecretProviderClass
+    /// annotations act, on SecretProviderClassPodStatus changes ([R] `internal/pkg/cmd/
+    /// reloader.go` shouldRunCSIController).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub csi_integration: bool,
+    /// The annotation keys its flags rename, by flag (`secret-annotation`,
+    /// `auto-annotation`, `secret-auto-annotation`, `auto-search-annotation`,
+    /// `search-match-annotation`, `ignore-annotation`; [R] `internal/pkg/util/util.go`):
+    /// the renamed key is the one it reads, the default no longer counts.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub renamed: std::collections::BTreeMap<String, String>,
 }
 
 /// What the snapshot says of a Reloader restarting workloads of a namespace.
@@ -136,6 +152,13 @@ pub fn reloader_runs(facts: Option<&ReloaderFacts>, ns: &str) -> Runs {
         ),
         None => Runs::No(kept.join("; ")),
     }
+}
+
+/// The first Reloader seen that restarts workloads of `ns` for a Secret ([`reloader_runs`]'s
+/// `Yes`): the one whose flags decide what its annotations mean there. Two that both watch a
+/// namespace are rare (each would roll the workload); the first read is taken.
+pub fn reloader_acting<'a>(facts: Option<&'a ReloaderFacts>, ns: &str) -> Option<&'a ReloaderSeen> {
+    facts?.seen.iter().find(|r| watches(r, ns).is_ok())
 }
 
 enum Judged {

@@ -398,3 +398,4 @@ mod www_left;
 mod www_real;
 mod www_rules;
 mod www_scen;
+mod xa_left;

@@ -32,19 +32,26 @@ pub(crate) fn when_it_changes(cx: &Ctx) -> &'static str {
 /// Whether a workload with annotations `own` and pod-template annotations `template` is
 /// restarted by Stakater Reloader when synced Secret `secret` changes ([`reloader::restart`],
 /// as Reloader's ShouldReload decides: the template's annotations when the workload has none
-/// of its own, `reload` entries as anchored regexes).
+/// of its own, `reload` entries as anchored regexes), read with the keys and flags of the
+/// Reloader that acts on the namespace (`cfg`, [`reloader_config`]).
 ///
-/// Reloader's SecretProviderClass annotations are not counted: they act only when Reloader
-/// runs with `--enable-csi-integration=true`, which is off by default (FACTS §10), and
-/// kvchain does not see Reloader's flags. A workload relying on them alone gets KVC902
-/// saying so ([`csi_annotation`]).
+/// Reloader's SecretProviderClass annotations are weighed apart ([`super::csi_reload`]): they
+/// act only when that Reloader runs with `--enable-csi-integration=true` (FACTS §10).
 pub(crate) fn reloader_restarts(
+    cfg: &reloader::Config,
     own: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
     resource: &std::collections::BTreeMap<String, String>,
     secret: &str,
 ) -> bool {
-    reloader::restart(own, template, resource, secret).is_some()
+    reloader::restart(cfg, own, template, resource, secret).is_some()
+}
+
+/// The keys and flags of the Reloader that acts on the chain's namespace (its renamed
+/// annotations, `--auto-reload-all`, `--enable-csi-integration`); Reloader's defaults, with
+/// the CSI flag unknown, where none was seen acting there.
+pub(crate) fn reloader_config<'a>(cx: &Ctx<'a>) -> reloader::Config<'a> {
+    reloader::Config::for_ns(cx.cluster().reloader.as_ref(), cx.ns())
 }
 
 /// The annotations Reloader reads on synced Secret `secret` (FACTS §10): the observed
@@ -81,26 +88,6 @@ pub(crate) fn chain_secret_annotations<'a>(
     )
 }
 
-/// The Reloader annotation of `ann` that asks for a restart when SecretProviderClass `spc`
-/// changes, if any: it needs Reloader's CSI integration (off by default, FACTS §10).
-fn csi_annotation<'a>(
-    ann: &'a std::collections::BTreeMap<String, String>,
-    spc: &str,
-) -> Option<&'a str> {
-    let reload = "secretproviderclass.reloader.stakater.com/reload";
-    let auto = "secretproviderclass.reloader.stakater.com/auto";
-    if ann
-        .get(reload)
-        .is_some_and(|v| v.split(',').any(|s| s.trim() == spc))
-    {
-        Some(reload)
-    } else if ann.get(auto).is_some_and(|v| v == "true") {
-        Some(auto)
-    } else {
-        None
-    }
-}
-
 /// The Secrets of `secrets`, read through env, that Reloader does not restart the workload
 /// annotated `own` (its pod template `template`) for. The decision reads only those maps, the
 /// Secrets' annotations and the namespace, so the replicas of the chain's SPC side share it:
@@ -108,11 +95,13 @@ fn csi_annotation<'a>(
 /// equal maps are one shared copy) and of the names (the SPC's), decided once per workload.
 fn reloader_missed<'s>(
     cx: &Ctx,
+    cfg: &reloader::Config,
     own: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
     secrets: &[&'s str],
 ) -> Vec<&'s str> {
-    let restarts = |s: &str| reloader_restarts(own, template, chain_secret_annotations(cx, s), s);
+    let restarts =
+        |s: &str| reloader_restarts(cfg, own, template, chain_secret_annotations(cx, s), s);
     let side = cx.side.as_ref().filter(|_| secrets.len() <= 64);
     let Some(side) = side else {
         return secrets.iter().copied().filter(|s| !restarts(s)).collect();
@@ -240,33 +229,69 @@ pub(super) fn reloader<'c>(
         }
         return;
     };
-    let missed = reloader_missed(cx, ann, template, secrets);
+    let cfg = reloader_config(cx);
+    let missed = reloader_missed(cx, &cfg, ann, template, secrets);
     if missed.is_empty() {
         reloaded(cx, link, secrets, ann);
         return;
     }
+    // The SecretProviderClass annotations, through Reloader's CSI integration (FACTS §10):
+    // the Reloader seen decides whether they act.
+    // A general `auto` (or `--auto-reload-all`) reaches the SPC path too, but asks nothing
+    // of the CSI integration in particular: it counts only where that integration is on.
+    let csi = reloader::spc_asked(&cfg, ann, template, cx.spc_name)
+        .map(|key| (key, super::csi_reload::verdict(cx, &cfg)))
+        .filter(|(key, v)| {
+            [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key)
+                || matches!(
+                    v,
+                    super::csi_reload::Csi::Restarts
+                        | super::csi_reload::Csi::Off(super::csi_reload::Off::Rotation(_))
+                )
+        });
+    let csi_why = match csi {
+        None => None,
+        Some((_, super::csi_reload::Csi::Restarts)) => {
+            reloaded(cx, link, secrets, ann);
+            return;
+        }
+        Some((key, super::csi_reload::Csi::Unknown(why))) => {
+            // Unknown is said whatever the detail: it is no verdict that the link is fine.
+            link.facts.push(Fact::new(
+                "restart on rotation",
+                format!(
+                    "unknown: its annotation {key} acts only through Reloader's CSI integration, and {why}"
+                ),
+            ));
+            return;
+        }
+        Some((_, super::csi_reload::Csi::NoReloader(why))) => {
+            link.findings
+                .push(super::no_reloader::not_running(cx, &missed, ann, why));
+            return;
+        }
+        Some((key, super::csi_reload::Csi::Off(off))) => Some((key, off)),
+    };
     // Reloader reads the template's annotations when the workload has none of its own.
-    let read = reloader::read(ann, template);
+    let read = reloader::read(&cfg, ann, template);
     let from_template = !std::ptr::eq(read, &**ann);
     // A Reloader annotation that names other Secrets is there, and restarts for those only:
     // the fix adds these to its list.
-    let named = read.get(reloader::RELOAD);
+    let named = read.get(cfg.reload);
     // Skipped by Reloader before it reads any reload annotation (FACTS §10): the fix removes
     // what skips it; adding an annotation would change nothing.
-    let skips = skipping(cx, ann, template, &missed);
+    let skips = skipping(cx, &cfg, ann, template, &missed);
     let skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
-    let why = match (named, csi_annotation(ann, cx.spc_name)) {
+    let why = match (named, &csi_why) {
         _ if let Some(why) = &skipped_why => why.clone(),
         (Some(named), _) => {
             format!("its Reloader annotation reload: {named:?} names other Secrets")
         }
-        (None, Some(csi)) => format!(
-            "its annotation {csi} acts only when Reloader runs with --enable-csi-integration=true, off by default, and then on SecretProviderClass pod status changes, which need rotation on"
-        ),
-        (None, None) if reloader::searches(read) => format!(
+        (None, Some((key, off))) => off.why(key),
+        (None, None) if reloader::searches(&cfg, read) => format!(
             "its annotation {}: \"true\" restarts it only for Secrets annotated {}: \"true\", which {} {} not",
-            reloader::SEARCH,
-            reloader::MATCH,
+            cfg.search,
+            cfg.matched,
             missed.join(", "),
             if missed.len() == 1 { "is" } else { "are" }
         ),
@@ -307,11 +332,11 @@ pub(super) fn reloader<'c>(
         // In turn: a controlled SPC's note (a `#` line) goes last, after the commands.
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         f.fix = crate::chain::rules::remedy::in_turn(&steps).into();
-    } else if named.is_none() && reloader::searches(read) {
+    } else if named.is_none() && reloader::searches(&cfg, read) {
         // The workload searches: the Secrets need the tag, not the workload another
         // annotation (FACTS §10). The SPC's secretObjects annotations write it whenever the
         // driver creates the Secret (FACTS §2); the Secret already there gets it directly.
-        let steps = match_commands(cx, &missed);
+        let steps = match_commands(cx, &cfg, &missed);
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         f.fix = crate::chain::rules::remedy::in_turn(&steps).into();
     } else if let Some(named) = named {
@@ -320,15 +345,14 @@ pub(super) fn reloader<'c>(
             .collect::<Vec<_>>()
             .join(",");
         // Quoted: an entry is a regex (`db.*`), which the shell would glob.
-        let word = crate::chain::rules::remedy::sh_word(&format!("{}={list}", reloader::RELOAD))
-            .into_owned();
-        f.fix = f
-            .fix
-            .replace(
-                "reloader.stakater.com/auto=true",
-                &format!("{word} --overwrite"),
-            )
-            .into();
+        let word =
+            crate::chain::rules::remedy::sh_word(&format!("{}={list}", cfg.reload)).into_owned();
+        let auto = crate::chain::rules::remedy::sh_word(&format!("{}=true", cfg.auto)).into_owned();
+        f.fix = f.fix.replace(&auto, &format!("{word} --overwrite")).into();
+    } else if let Some((_, off)) = &csi_why {
+        // The Secret's own annotation restarts it on this Reloader as it runs now; the SPC
+        // annotation needs what is off.
+        f.fix = format!("{}; {}", f.fix, off.fix(cx)).into();
     }
     link.findings.push(f);
 }
@@ -366,7 +390,7 @@ fn annotate_secret(cx: &Ctx, secret: &str, change: &str) -> String {
 
 /// The commands that tag synced Secrets `missed` with Reloader's `match: "true"`: on each
 /// observed Secret, and in the secretObjects entry of the SPC that writes it.
-fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
+fn match_commands(cx: &Ctx, cfg: &reloader::Config, missed: &[&str]) -> Vec<String> {
     use crate::chain::rules::remedy::sh_word;
     let ns = cx.ns();
     let mut out = Vec::new();
@@ -374,7 +398,7 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
         out.push(annotate_secret(
             cx,
             s,
-            &format!("{}=true --overwrite", reloader::MATCH),
+            &format!("{}=true --overwrite", sh_word(cfg.matched)),
         ));
         if let Some((spc, i)) = secret_object_entry(cx, s, |_| true) {
             // JSON patch `add` of a key needs its map; the snapshot keeps only Reloader's
@@ -389,11 +413,11 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
             let path = format!("/spec/secretObjects/{i}/annotations");
             let key = patch(format!(
                 "{{\"op\":\"add\",\"path\":\"{path}/{}\",\"value\":\"true\"}}",
-                reloader::MATCH.replace('/', "~1")
+                cfg.matched.replace('~', "~0").replace('/', "~1")
             ));
             let map = patch(format!(
                 "{{\"op\":\"add\",\"path\":\"{path}\",\"value\":{{\"{}\":\"true\"}}}}",
-                reloader::MATCH
+                cfg.matched
             ));
             // A controller-owned SPC is changed through its owner: a note, said last.
             out.push(crate::chain::rules::remedy::unless_spc_controlled(
@@ -416,6 +440,7 @@ struct Skips {
 
 fn skipping(
     cx: &Ctx,
+    cfg: &reloader::Config,
     ann: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
     missed: &[&str],
@@ -430,10 +455,10 @@ fn skipping(
     let mut excluded = Vec::new();
     for s in missed.iter().copied() {
         let resource = chain_secret_annotations(cx, s);
-        let Some(skip) = reloader::skipped(ann, resource, s) else {
+        let Some(skip) = reloader::skipped(cfg, ann, resource, s) else {
             continue;
         };
-        out.asked &= reloader::asked(ann, template, resource, s).is_some();
+        out.asked &= reloader::asked(cfg, ann, template, resource, s).is_some();
         match skip {
             reloader::Skip::Excluded => excluded.push(s),
             reloader::Skip::Ignored => {
@@ -441,10 +466,10 @@ fn skipping(
                 // writes it again whenever the driver creates the Secret (FACTS §2).
                 let observed = cx.ix.secrets.contains_key(&(ns, s));
                 let from_spc =
-                    secret_object_entry(cx, s, |o| o.annotations.contains_key(reloader::IGNORE));
+                    secret_object_entry(cx, s, |o| o.annotations.contains_key(cfg.ignore));
                 out.reasons.push(format!(
                     "Reloader skips Secret {s}: it carries {}: \"true\"{}",
-                    reloader::IGNORE,
+                    cfg.ignore,
                     match from_spc {
                         Some((spc, _)) => format!(
                             ", from SecretProviderClass {}'s secretObjects annotations",
@@ -455,7 +480,7 @@ fn skipping(
                 ));
                 if observed || from_spc.is_some() {
                     out.commands
-                        .push(annotate_secret(cx, s, &format!("{}-", reloader::IGNORE)));
+                        .push(annotate_secret(cx, s, &format!("{}-", sh_word(cfg.ignore))));
                 }
                 if let Some((spc, i)) = from_spc {
                     out.commands.push(crate::chain::rules::remedy::unless_spc_controlled(
@@ -463,7 +488,7 @@ fn skipping(
                         format!(
                             "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/secretObjects/{i}/annotations/{}\"}}]'",
                             sh_word(&spc.name),
-                            reloader::IGNORE.replace('/', "~1")
+                            cfg.ignore.replace('~', "~0").replace('/', "~1")
                         ),
                     ));
                 }
