@@ -4,6 +4,7 @@
 mod csi_reload;
 mod env_readers;
 mod no_reloader;
+mod reloaded;
 mod restarts;
 pub(crate) use restarts::{
     chain_secret_annotations, reloader_config, reloader_restarts, reloader_watches,
