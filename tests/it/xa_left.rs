@@ -12,6 +12,7 @@
 
 use crate::live_gaps::check_in_context;
 use crate::live_support::*;
+use kvchain::chain::Code;
 use serde_json::{Value, json};
 
 const CANARY_XAL: &str = "CANARY-xal-reloader-synced";
@@ -205,4 +206,102 @@ async fn a_renamed_annotation_is_what_counts() {
         )),
         "{fix}"
     );
+}
+
+/// The lab's trainer fault that stops Reloader: its Deployment scaled to 0 replicas. The
+/// annotated env reader gets KVC902 naming why (README "Lab", docs/scenarios.md), a value
+/// rotated meanwhile restarts nothing, and the repair (scaled back) reads healthy again.
+#[test]
+fn stop_reloader_is_named_restarts_nothing_and_its_repair_reads_healthy() {
+    use super::lab_diagnosis::{describe, diagnose, is_app, settled};
+    use kvchain::chain::Severity;
+    use kvchain::source::lab::faults;
+
+    let mut w = settled("healthy");
+    let poll = w.poll_interval();
+    let applied = faults::apply(&mut w, "stop-reloader").unwrap();
+    assert!(
+        applied.contains("Scale Stakater Reloader to 0 replicas"),
+        "{applied}"
+    );
+    w.advance(poll);
+    let chains = diagnose(&w);
+    let f = (chains.iter().filter(|c| is_app(c, "checkout")))
+        .flat_map(|c| c.findings())
+        .find(|f| f.code == Code::KVC902)
+        .unwrap_or_else(|| panic!("no KVC902\n{}", describe(&chains)))
+        .clone();
+    assert!(
+        f.message.contains("no Reloader acts on it")
+            && f.message
+                .contains("Reloader (reloader/reloader) is scaled to 0 replicas"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .starts_with("kubectl scale deployment/reloader -n reloader --replicas=1"),
+        "{}",
+        f.fix
+    );
+    // A rotation while it is down: no rollout, so the old pods keep the old env.
+    let before: Vec<String> = pods_of(&w, "checkout");
+    w.rotate_secret(
+        "kv-shop-lab",
+        "checkout-db-password",
+        Some(b"CANARY-xal-rotated"),
+    )
+    .unwrap();
+    w.advance(poll * 2);
+    assert_eq!(
+        pods_of(&w, "checkout"),
+        before,
+        "something restarted checkout"
+    );
+    // Beside it, the same rotation with Reloader running rolls checkout out.
+    let mut running = settled("healthy");
+    running.advance(poll);
+    let first = pods_of(&running, "checkout");
+    running
+        .rotate_secret(
+            "kv-shop-lab",
+            "checkout-db-password",
+            Some(b"CANARY-xal-rotated"),
+        )
+        .unwrap();
+    running.advance(poll * 2);
+    assert_ne!(
+        pods_of(&running, "checkout"),
+        first,
+        "Reloader rolled nothing"
+    );
+    // Repaired, before any rotation: healthy within one poll.
+    let mut w = settled("healthy");
+    faults::apply(&mut w, "stop-reloader").unwrap();
+    w.advance(poll);
+    let note = faults::repair(&mut w, "stop-reloader").unwrap();
+    assert!(note.contains("not replayed"), "{note}");
+    w.advance(poll);
+    let chains = diagnose(&w);
+    let left: Vec<_> = (chains.iter().filter(|c| is_app(c, "checkout")))
+        .flat_map(|c| c.findings())
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| f.code)
+        .collect();
+    assert!(left.is_empty(), "{left:?}\n{}", describe(&chains));
+    // Where no Reloader runs, there is nothing to stop: refused, with why.
+    let mut w = settled("healthy");
+    w.cluster.reloader = false;
+    let err = faults::apply(&mut w, "stop-reloader").unwrap_err();
+    assert!(err.contains("no Reloader runs"), "{err}");
+}
+
+/// The names of the running pods of Deployment `app` in the lab world.
+fn pods_of(w: &kvchain::source::lab::world::World, app: &str) -> Vec<String> {
+    let mut names: Vec<String> = (w.pods.values())
+        .filter(|p| p.name().starts_with(&format!("{app}-")))
+        .map(|p| p.name().to_string())
+        .collect();
+    names.sort();
+    names
 }
