@@ -305,3 +305,22 @@ fn pods_of(w: &kvchain::source::lab::world::World, app: &str) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A FailedToCreateSecret whose cause the SPC no longer has: the driver's controller retries
+/// that failed reconcile with controller-runtime's backoff (`Requeue: true`: 5 ms doubling at
+/// each failure, capped at 1000 s), not at the 5-minute requeue of a reconcile that succeeded
+/// (secrets-store-csi-driver `controllers/secretproviderclasspodstatus_controller.go`): the
+/// wait said is up to 16m40s, never "every 5 minutes".
+#[test]
+fn a_corrected_sync_failure_waits_for_the_controllers_backoff_not_five_minutes() {
+    let s = super::rules_sync_settled::after_edit("secret type is empty");
+    let chains = kvchain::chain::diagnose(&s);
+    let f = (chains.iter().flat_map(|c| c.findings()))
+        .find(|f| f.link == kvchain::chain::LinkKind::Sync)
+        .expect("the Sync failure is shown");
+    assert!(
+        !f.message.contains("every 5 minutes") && !f.fix.contains("5 minutes"),
+        "{f:#?}"
+    );
+    assert!(f.fix.contains("wait up to 16m40s"), "{}", f.fix);
+}
