@@ -20,10 +20,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::snapshot::{ReloaderFacts, ReloaderObs};
-
 /// What a Reloader reads for a Secret: the annotation keys, as its flags may rename them, and
-/// the flags that decide beyond them ([R] `internal/pkg/util/util.go`,
+/// the flags that decide beyond them (made from the Reloader seen by
+/// [`crate::snapshot::reloader_config`]: this module reads no snapshot) ([R] `internal/pkg/util/util.go`,
 /// `pkg/common/common.go` ShouldReload). The exclusion list and the SecretProviderClass keys
 /// have no flag: they are always the defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,36 +57,11 @@ pub(crate) const DEFAULT: Config<'static> = Config {
     csi: None,
 };
 
-impl<'a> Config<'a> {
-    /// The keys and flags Reloader Deployment `run` was started with.
-    pub(crate) fn of(run: &'a ReloaderObs) -> Self {
-        let key = |flag: &str, default: &'static str| {
-            run.renamed.get(flag).map_or(default, String::as_str)
-        };
-        Config {
-            reload: key("secret-annotation", RELOAD),
-            auto: key("auto-annotation", AUTO),
-            typed_auto: key("secret-auto-annotation", TYPED_AUTO),
-            search: key("auto-search-annotation", SEARCH),
-            matched: key("search-match-annotation", MATCH),
-            ignore: key("ignore-annotation", IGNORE),
-            auto_reload_all: run.auto_reload_all,
-            csi: Some(run.csi_integration),
-        }
-    }
-
-    /// The config of the Reloader that acts on namespace `ns` ([`crate::snapshot::reloader_acting`]);
-    /// the defaults, flags unknown, where none was seen acting there.
-    pub(crate) fn for_ns(facts: Option<&'a ReloaderFacts>, ns: &str) -> Self {
-        crate::snapshot::reloader_acting(facts, ns).map_or(DEFAULT, |r| Config::of(&r.run))
-    }
-}
-
 /// Annotation keys Reloader reads for a Secret (its defaults, FACTS §10).
 pub(crate) const RELOAD: &str = "secret.reloader.stakater.com/reload";
 pub(crate) const SEARCH: &str = "reloader.stakater.com/search";
 pub(crate) const AUTO: &str = "reloader.stakater.com/auto";
-const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
+pub(crate) const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
 /// On the Secret (resource side): Reloader restarts nothing for it.
 pub(crate) const IGNORE: &str = "reloader.stakater.com/ignore";
 /// On the Secret, for a workload's `search`.

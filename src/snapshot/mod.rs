@@ -41,6 +41,7 @@ pub use cluster::*;
 pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
+pub(crate) use reloader::reloader_config;
 pub use reloader::{
     ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, reloader_acting, reloader_runs,
 };

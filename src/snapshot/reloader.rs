@@ -161,6 +161,36 @@ pub fn reloader_acting<'a>(facts: Option<&'a ReloaderFacts>, ns: &str) -> Option
     facts?.seen.iter().find(|r| watches(r, ns).is_ok())
 }
 
+/// The keys and flags of the Reloader that acts on namespace `ns` ([`reloader_acting`]), as
+/// [`crate::reloader`] reads annotations with them; Reloader's defaults, the CSI flag unknown,
+/// where none was seen acting there.
+pub(crate) fn reloader_config<'a>(
+    facts: Option<&'a ReloaderFacts>,
+    ns: &str,
+) -> crate::reloader::Config<'a> {
+    reloader_acting(facts, ns).map_or(crate::reloader::DEFAULT, |r| r.run.config())
+}
+
+impl ReloaderObs {
+    /// The keys and flags this Reloader was started with ([R] `internal/pkg/util/util.go`).
+    pub(crate) fn config(&self) -> crate::reloader::Config<'_> {
+        use crate::reloader as r;
+        let key = |flag: &str, default: &'static str| {
+            self.renamed.get(flag).map_or(default, String::as_str)
+        };
+        r::Config {
+            reload: key("secret-annotation", r::RELOAD),
+            auto: key("auto-annotation", r::AUTO),
+            typed_auto: key("secret-auto-annotation", r::TYPED_AUTO),
+            search: key("auto-search-annotation", r::SEARCH),
+            matched: key("search-match-annotation", r::MATCH),
+            ignore: key("ignore-annotation", r::IGNORE),
+            auto_reload_all: self.auto_reload_all,
+            csi: Some(self.csi_integration),
+        }
+    }
+}
+
 enum Judged {
     No(String),
     Unknown(String),

@@ -382,7 +382,7 @@ pub(super) fn reloader_restarts(
     ann.is_some_and(|(a, template)| {
         // The keys and flags of the Reloader acting on the namespace (renamed annotations,
         // --auto-reload-all).
-        let cfg = crate::reloader::Config::for_ns(s.cluster.reloader.as_ref(), ns);
+        let cfg = crate::snapshot::reloader_config(s.cluster.reloader.as_ref(), ns);
         let asked = match crate::reloader::restart(&cfg, a, template, resource, secret) {
             Some(Restart::Named) => true,
             Some(Restart::Auto | Restart::Searched) => references,

@@ -52,7 +52,7 @@ pub(crate) fn reloader_restarts(
 /// annotations, `--auto-reload-all`, `--enable-csi-integration`); Reloader's defaults, with
 /// the CSI flag unknown, where none was seen acting there.
 pub(crate) fn reloader_config<'a>(cx: &Ctx<'a>) -> reloader::Config<'a> {
-    reloader::Config::for_ns(cx.cluster().reloader.as_ref(), cx.ns())
+    crate::snapshot::reloader_config(cx.cluster().reloader.as_ref(), cx.ns())
 }
 
 /// The annotations Reloader reads on synced Secret `secret` (FACTS §10): the observed
