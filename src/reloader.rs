@@ -20,11 +20,48 @@
 
 use std::collections::BTreeMap;
 
+/// What a Reloader reads for a Secret: the annotation keys, as its flags may rename them, and
+/// the flags that decide beyond them (made from the Reloader seen by
+/// [`crate::snapshot::reloader_config`]: this module reads no snapshot) ([R] `internal/pkg/util/util.go`,
+/// `pkg/common/common.go` ShouldReload). The exclusion list and the SecretProviderClass keys
+/// have no flag: they are always the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Config<'a> {
+    /// `--secret-annotation`.
+    pub reload: &'a str,
+    /// `--auto-annotation`.
+    pub auto: &'a str,
+    /// `--secret-auto-annotation`.
+    pub typed_auto: &'a str,
+    /// `--auto-search-annotation`.
+    pub search: &'a str,
+    /// `--search-match-annotation`, read on the Secret.
+    pub matched: &'a str,
+    /// `--ignore-annotation`, read on the Secret.
+    pub ignore: &'a str,
+    /// `--auto-reload-all`.
+    pub auto_reload_all: bool,
+    /// `--enable-csi-integration`; None: no Reloader was read (the flags are not known).
+    pub csi: Option<bool>,
+}
+
+/// Reloader's defaults, for a Reloader whose flags were not read.
+pub(crate) const DEFAULT: Config<'static> = Config {
+    reload: RELOAD,
+    auto: AUTO,
+    typed_auto: TYPED_AUTO,
+    search: SEARCH,
+    matched: MATCH,
+    ignore: IGNORE,
+    auto_reload_all: false,
+    csi: None,
+};
+
 /// Annotation keys Reloader reads for a Secret (its defaults, FACTS §10).
 pub(crate) const RELOAD: &str = "secret.reloader.stakater.com/reload";
 pub(crate) const SEARCH: &str = "reloader.stakater.com/search";
 pub(crate) const AUTO: &str = "reloader.stakater.com/auto";
-const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
+pub(crate) const TYPED_AUTO: &str = "secret.reloader.stakater.com/auto";
 /// On the Secret (resource side): Reloader restarts nothing for it.
 pub(crate) const IGNORE: &str = "reloader.stakater.com/ignore";
 /// On the Secret, for a workload's `search`.
@@ -58,11 +95,12 @@ pub(crate) fn resource_side(
 /// annotations are `resource` ([R] ShouldReload: the ignore annotation compared to `"true"`,
 /// then the exclusion list, entries trimmed and compared by name).
 pub(crate) fn skipped(
+    cfg: &Config,
     own: &BTreeMap<String, String>,
     resource: &BTreeMap<String, String>,
     secret: &str,
 ) -> Option<Skip> {
-    if resource.get(IGNORE).is_some_and(|v| v == "true") {
+    if resource.get(cfg.ignore).is_some_and(|v| v == "true") {
         return Some(Skip::Ignored);
     }
     own.get(EXCLUDE)
@@ -84,10 +122,11 @@ pub(crate) enum Restart {
 /// The annotations Reloader reads for a Secret change: the workload's `own` when one of the
 /// four is there, else the pod template's.
 pub(crate) fn read<'a>(
+    cfg: &Config,
     own: &'a BTreeMap<String, String>,
     template: &'a BTreeMap<String, String>,
 ) -> &'a BTreeMap<String, String> {
-    if [RELOAD, SEARCH, AUTO, TYPED_AUTO]
+    if [cfg.reload, cfg.search, cfg.auto, cfg.typed_auto]
         .iter()
         .any(|k| own.contains_key(*k))
     {
@@ -102,44 +141,103 @@ pub(crate) fn read<'a>(
 /// ([`skipped`] first; `search` counts when the Secret carries `match: "true"`, which the
 /// driver writes when the SPC's secretObjects annotations ask for it, FACTS §2).
 pub(crate) fn restart(
+    cfg: &Config,
     own: &BTreeMap<String, String>,
     template: &BTreeMap<String, String>,
     resource: &BTreeMap<String, String>,
     secret: &str,
 ) -> Option<Restart> {
-    if skipped(own, resource, secret).is_some() {
+    if skipped(cfg, own, resource, secret).is_some() {
         return None;
     }
-    asked(own, template, resource, secret)
+    asked(cfg, own, template, resource, secret)
 }
 
 /// How the workload's reload annotations ask for a restart when `secret` changes, before the
 /// exclusions of [`skipped`].
-/// `reload` entries, then `auto`, then `search` with the Secret's `match` ([R]
-/// ShouldReload: `search` and `match` are compared with the exact string `"true"`).
+/// `reload` entries, then `search` with the Secret's `match` ([R] ShouldReload: `search`
+/// and `match` are compared with the exact string `"true"`), then `auto`, which
+/// `--auto-reload-all` stands for where neither `auto` key has a value.
 pub(crate) fn asked(
+    cfg: &Config,
     own: &BTreeMap<String, String>,
     template: &BTreeMap<String, String>,
     resource: &BTreeMap<String, String>,
     secret: &str,
 ) -> Option<Restart> {
-    let ann = read(own, template);
+    let ann = read(cfg, own, template);
     if ann
-        .get(RELOAD)
+        .get(cfg.reload)
         .is_some_and(|list| list_matches(list, secret))
     {
         return Some(Restart::Named);
     }
-    let on = |k: &str| ann.get(k).is_some_and(|v| go_parse_bool(v) == Some(true));
-    if on(AUTO) || on(TYPED_AUTO) {
-        return Some(Restart::Auto);
+    if searches(cfg, ann) && resource.get(cfg.matched).is_some_and(|v| v == "true") {
+        return Some(Restart::Searched);
     }
-    (searches(ann) && resource.get(MATCH).is_some_and(|v| v == "true")).then_some(Restart::Searched)
+    auto(cfg, ann, cfg.typed_auto).then_some(Restart::Auto)
+}
+
+/// Reloader's `auto` for annotations `ann` (already the workload's or the template's): either
+/// `auto` key true by Go's ParseBool, or `--auto-reload-all` where both are empty or absent
+/// (`reloader.stakater.com/auto: "false"` keeps a workload out of it).
+fn auto(cfg: &Config, ann: &BTreeMap<String, String>, typed_auto: &str) -> bool {
+    let value = |k: &str| ann.get(k).map_or("", String::as_str);
+    let (general, typed) = (value(cfg.auto), value(typed_auto));
+    go_parse_bool(general) == Some(true)
+        || go_parse_bool(typed) == Some(true)
+        || (cfg.auto_reload_all && general.is_empty() && typed.is_empty())
 }
 
 /// The workload's Reloader annotations ask for Secrets tagged `match` (`search: "true"`).
-pub(crate) fn searches(ann: &BTreeMap<String, String>) -> bool {
-    ann.get(SEARCH).is_some_and(|v| v == "true")
+pub(crate) fn searches(cfg: &Config, ann: &BTreeMap<String, String>) -> bool {
+    ann.get(cfg.search).is_some_and(|v| v == "true")
+}
+
+/// SecretProviderClass annotation keys ([R] `internal/pkg/options/flags.go`; no flag renames
+/// them).
+pub(crate) const SPC_RELOAD: &str = "secretproviderclass.reloader.stakater.com/reload";
+pub(crate) const SPC_AUTO: &str = "secretproviderclass.reloader.stakater.com/auto";
+const SPC_EXCLUDE: &str = "secretproviderclasses.exclude.reloader.stakater.com/reload";
+
+/// Which of the workload's annotations asks Reloader to restart it when the status of a pod
+/// mounting SecretProviderClass `spc` changes, read as ShouldReload reads them for that kind
+/// (its `reload` list and typed `auto` are the SPC keys; the general `auto` and
+/// `--auto-reload-all` count too; the SPC exclusion list first). This acts only under
+/// `--enable-csi-integration` ([`Config::csi`]), which the caller weighs. None: nothing asks.
+pub(crate) fn spc_asked<'c>(
+    cfg: &Config<'c>,
+    own: &BTreeMap<String, String>,
+    template: &BTreeMap<String, String>,
+    spc: &str,
+) -> Option<&'c str> {
+    if own
+        .get(SPC_EXCLUDE)
+        .is_some_and(|list| list.split(',').any(|e| e.trim() == spc))
+    {
+        return None;
+    }
+    let ann = if [SPC_RELOAD, cfg.search, cfg.auto, SPC_AUTO]
+        .iter()
+        .any(|k| own.contains_key(*k))
+    {
+        own
+    } else {
+        template
+    };
+    if ann
+        .get(SPC_RELOAD)
+        .is_some_and(|list| list_matches(list, spc))
+    {
+        return Some(SPC_RELOAD);
+    }
+    let on = |k: &str| ann.get(k).is_some_and(|v| go_parse_bool(v) == Some(true));
+    match () {
+        _ if on(SPC_AUTO) => Some(SPC_AUTO),
+        _ if on(cfg.auto) => Some(cfg.auto),
+        _ if auto(cfg, ann, SPC_AUTO) => Some("--auto-reload-all"),
+        _ => None,
+    }
 }
 
 /// Whether one entry of comma-separated `list` matches `name` as Reloader matches it:
@@ -220,13 +318,22 @@ mod tests {
         };
         let auto = m(&[(AUTO, "true"), (EXCLUDE, "a, db ")]);
         let none = m(&[]);
-        assert_eq!(restart(&auto, &none, &none, "db"), None);
-        assert_eq!(restart(&auto, &none, &none, "d.*"), Some(Restart::Auto));
-        let ignored = m(&[(IGNORE, "true")]);
-        assert_eq!(skipped(&none, &ignored, "x"), Some(Skip::Ignored));
-        assert_eq!(skipped(&none, &m(&[(IGNORE, "True")]), "x"), None);
+        assert_eq!(restart(&DEFAULT, &auto, &none, &none, "db"), None);
         assert_eq!(
-            restart(&none, &m(&[(AUTO, "true"), (EXCLUDE, "db")]), &none, "db"),
+            restart(&DEFAULT, &auto, &none, &none, "d.*"),
+            Some(Restart::Auto)
+        );
+        let ignored = m(&[(IGNORE, "true")]);
+        assert_eq!(skipped(&DEFAULT, &none, &ignored, "x"), Some(Skip::Ignored));
+        assert_eq!(skipped(&DEFAULT, &none, &m(&[(IGNORE, "True")]), "x"), None);
+        assert_eq!(
+            restart(
+                &DEFAULT,
+                &none,
+                &m(&[(AUTO, "true"), (EXCLUDE, "db")]),
+                &none,
+                "db"
+            ),
             Some(Restart::Auto),
             "the template's exclusion is not read"
         );

@@ -41,7 +41,10 @@ pub use cluster::*;
 pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
-pub use reloader::{ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, reloader_runs};
+pub(crate) use reloader::reloader_config;
+pub use reloader::{
+    ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, reloader_acting, reloader_runs,
+};
 pub use workload::*;
 
 /// A name or short string of an observation, stored inline up to 24 bytes (most Kubernetes

@@ -90,6 +90,22 @@ pub struct ReloaderObs {
     /// `status.availableReplicas` (0 when the status has none), where the status was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<i32>,
+    /// `--auto-reload-all` (default false): a workload with no `auto` annotation of either
+    /// key is restarted for every Secret it references ([R] `pkg/common/common.go`
+    /// ShouldReload).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_reload_all: bool,
+    /// `--enable-csi-integration` (default false): only then do the SecretProviderClass
+    /// annotations act, on SecretProviderClassPodStatus changes ([R] `internal/pkg/cmd/
+    /// reloader.go` shouldRunCSIController).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub csi_integration: bool,
+    /// The annotation keys its flags rename, by flag (`secret-annotation`,
+    /// `auto-annotation`, `secret-auto-annotation`, `auto-search-annotation`,
+    /// `search-match-annotation`, `ignore-annotation`; [R] `internal/pkg/util/util.go`):
+    /// the renamed key is the one it reads, the default no longer counts.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub renamed: std::collections::BTreeMap<String, String>,
 }
 
 /// What the snapshot says of a Reloader restarting workloads of a namespace.
@@ -135,6 +151,43 @@ pub fn reloader_runs(facts: Option<&ReloaderFacts>, ns: &str) -> Runs {
                 .to_string(),
         ),
         None => Runs::No(kept.join("; ")),
+    }
+}
+
+/// The first Reloader seen that restarts workloads of `ns` for a Secret ([`reloader_runs`]'s
+/// `Yes`): the one whose flags decide what its annotations mean there. Two that both watch a
+/// namespace are rare (each would roll the workload); the first read is taken.
+pub fn reloader_acting<'a>(facts: Option<&'a ReloaderFacts>, ns: &str) -> Option<&'a ReloaderSeen> {
+    facts?.seen.iter().find(|r| watches(r, ns).is_ok())
+}
+
+/// The keys and flags of the Reloader that acts on namespace `ns` ([`reloader_acting`]), as
+/// [`crate::reloader`] reads annotations with them; Reloader's defaults, the CSI flag unknown,
+/// where none was seen acting there.
+pub(crate) fn reloader_config<'a>(
+    facts: Option<&'a ReloaderFacts>,
+    ns: &str,
+) -> crate::reloader::Config<'a> {
+    reloader_acting(facts, ns).map_or(crate::reloader::DEFAULT, |r| r.run.config())
+}
+
+impl ReloaderObs {
+    /// The keys and flags this Reloader was started with ([R] `internal/pkg/util/util.go`).
+    pub(crate) fn config(&self) -> crate::reloader::Config<'_> {
+        use crate::reloader as r;
+        let key = |flag: &str, default: &'static str| {
+            self.renamed.get(flag).map_or(default, String::as_str)
+        };
+        r::Config {
+            reload: key("secret-annotation", r::RELOAD),
+            auto: key("auto-annotation", r::AUTO),
+            typed_auto: key("secret-auto-annotation", r::TYPED_AUTO),
+            search: key("auto-search-annotation", r::SEARCH),
+            matched: key("search-match-annotation", r::MATCH),
+            ignore: key("ignore-annotation", r::IGNORE),
+            auto_reload_all: self.auto_reload_all,
+            csi: Some(self.csi_integration),
+        }
     }
 }
 

@@ -352,6 +352,8 @@ fn config_view(s: &Snapshot) -> String {
         "spcs": s.spcs.items.iter().map(|x| &x.parameters).collect::<Vec<_>>(),
         "sas": s.service_accounts,
         "rotation": s.cluster.csi_driver.known().map(|c| c.rotation_enabled.clone()),
+        // The Reloader Deployments seen, with their replicas (`stop-reloader`).
+        "reloader": s.cluster.reloader,
         "objects": s.azure.objects.iter().map(|o| (o.name.clone(), o.state.known().map(|x| x.as_ref().map(|x| x.versions.iter().map(|v| v.enabled).collect::<Vec<_>>())))).collect::<Vec<_>>(),
         "workloads": s.workloads.items.iter().filter(|w| w.kind == "Deployment").map(|w| &w.name).collect::<Vec<_>>(),
         "labels": s.pods.items.iter().filter(|p| !p.deleting).map(|p| p.labels.get("azure.workload.identity/use").cloned()).collect::<Vec<_>>(),

@@ -1,12 +1,13 @@
 //! Reloader's SecretProviderClass annotations (FACTS §10): `secretproviderclass.reloader.
 //! stakater.com/auto` and `…/reload: "<spc>"` act only when Reloader runs with
-//! `--enable-csi-integration=true`, off by default. kvchain does not see Reloader's flags, so
-//! a workload relying on them alone is not taken as restarted: KVC902 names the annotation
-//! and the flag, and after a rotation its stale env is not "a rollout that is due".
+//! `--enable-csi-integration=true`, off by default. The verdict follows the Reloader seen
+//! (audit XA-left; `xa_left` reads it live): one without the flag gets KVC902 naming it; with
+//! no Reloader read (the testkit's world) whether one runs with it is unknown: no finding,
+//! and after a rotation its stale env is not "a rollout that is due".
 
 use jiff::SignedDuration;
-use kvchain::chain::Code;
 use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Code, LinkKind};
 use kvchain::snapshot::*;
 
 use super::rules_runtime::{all, only, run};
@@ -20,8 +21,21 @@ fn annotated(s: &mut Snapshot, annotations: &[(&str, &str)]) {
     tk::workload_mut(s, "Deployment", APP).annotations = map.into();
 }
 
+/// A Reloader seen watching every namespace, with its flags' defaults.
+fn default_reloader(s: &mut Snapshot) {
+    s.cluster.reloader = Some(ReloaderFacts {
+        seen: vec![ReloaderSeen {
+            namespace: "reloader".into(),
+            name: "reloader".into(),
+            replicas: Some(1),
+            run: ReloaderObs::default(),
+        }],
+        unseen: None,
+    });
+}
+
 #[test]
-fn an_spc_reload_annotation_alone_still_gets_kvc902_naming_the_csi_flag() {
+fn an_spc_annotation_alone_gets_kvc902_naming_the_csi_flag_the_reloader_seen_lacks() {
     for key in [
         "secretproviderclass.reloader.stakater.com/reload",
         "secretproviderclass.reloader.stakater.com/auto",
@@ -33,18 +47,36 @@ fn an_spc_reload_annotation_alone_still_gets_kvc902_naming_the_csi_flag() {
             tk::spc_name(APP)
         };
         annotated(&mut s, &[(key, &value)]);
+        // No Reloader read: unknown, said as the link's fact.
+        let chains = run(&s);
+        assert!(
+            !all(&chains).iter().any(|(c, _)| *c == Code::KVC902),
+            "{key}"
+        );
+        assert!(
+            (chains[0].link(LinkKind::Consumers).facts.iter()).any(|f| f
+                .observed
+                .contains("acts only through Reloader's CSI integration")),
+            "{key}: {:#?}",
+            chains[0].link(LinkKind::Consumers).facts
+        );
+        default_reloader(&mut s);
         let f = only(&run(&s), Code::KVC902);
         assert!(
-            f.message.contains(key) && f.message.contains("--enable-csi-integration=true"),
+            f.message.contains(key)
+                && f.message.contains("--enable-csi-integration=true")
+                && f.message
+                    .contains("Reloader (reloader/reloader) runs without it"),
             "{key}: {}",
             f.message
         );
-        // The fix that works on a default Reloader: the Secret's own annotation.
-        assert_eq!(
-            f.fix.as_ref() as &str,
-            format!(
+        // The command that works on the Reloader as it runs: the Secret's own annotation.
+        assert!(
+            f.fix.starts_with(&format!(
                 "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster"
-            )
+            )),
+            "{}",
+            f.fix
         );
     }
 }

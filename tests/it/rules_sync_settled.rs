@@ -1,7 +1,8 @@
 //! After a Sync-link fix is pasted (audit DD1, DD4, DD8): a driver failure to build the synced
 //! Secret whose cause the SPC has since lost is history of the attempt (FACTS §3: driver
 //! events are recorded on the pod), and the driver builds the Secret from the SPC as it is now
-//! at its next reconcile, every 5 minutes (FACTS §2); an edit that added an item of `objects`
+//! at its next retry of the failed reconcile (controller-runtime's backoff, at most 16m40s
+//! apart; audit XA-left); an edit that added an item of `objects`
 //! needs a new mount first (FACTS §4), which is then the one error. A bare pod's remount
 //! recreates it: nothing owns it, so a delete leaves no pod (FACTS §1, §2).
 
@@ -61,7 +62,7 @@ fn a_file_name_corrected_since_the_failure_waits_for_the_drivers_next_reconcile(
         .find(|f| f.link == LinkKind::Sync)
         .expect("the Sync failure is shown");
     assert!(f.message.contains("no longer names db-pass"), "{f:#?}");
-    assert!(f.message.contains("every 5 minutes"), "{f:#?}");
+    assert!(f.message.contains("at most 16m40s apart"), "{f:#?}");
     // Not the edit the user just made again.
     assert!(f.fix.starts_with("# nothing to change"), "{}", f.fix);
     assert!(!f.fix.contains("kubectl edit"), "{}", f.fix);
@@ -77,7 +78,7 @@ fn a_type_set_since_the_failure_is_no_driver_failure_to_remount_for() {
     let f = sync[0];
     assert!(f.message.contains(".type is Opaque now"), "{f:#?}");
     assert!(!f.fix.contains("kubectl delete pod"), "{}", f.fix);
-    assert!(f.fix.contains("wait up to 5 minutes"), "{}", f.fix);
+    assert!(f.fix.contains("wait up to 16m40s"), "{}", f.fix);
 }
 
 #[test]

@@ -395,8 +395,11 @@ pub(crate) fn is_contradicted(f: &Finding) -> bool {
 
 /// The Sync link's failure whose cause the SPC's `secretObjects` no longer hold ([`sync::settled`]):
 /// the SPC was corrected after the attempt. The driver's SPC pod status controller builds the
-/// Secret from the SPC as it is now when it next reconciles the pod's mount, every 5 minutes
-/// (FACTS §2), or, when the mount lacks an item the entry now reads and rotation is on, once
+/// Secret from the SPC as it is now when it next reconciles the pod's mount: a reconcile that
+/// failed on a `secretObjects` entry returns `Requeue: true`, retried with controller-runtime's
+/// default backoff (5 ms doubling at each failure, capped at 1000 s), not the 5-minute requeue
+/// of a reconcile that succeeded ([D] `controllers/secretproviderclasspodstatus_controller.go`;
+/// audit XA-left), or, when the mount lacks an item the entry now reads and rotation is on, once
 /// the next poll has fetched it and written the SPCPS the controller watches (FACTS §1, §4):
 /// one poll to wait, counted from the event, which the edit came after (audit EE1, FF1-a).
 /// Nothing to edit again.
@@ -406,9 +409,9 @@ fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sy
     let (next, wait) = match poll {
         _ if s.unmounted.is_empty() => (
             format!(
-                "the driver re-reads the SPC when it next reconciles the pod's mount (every 5 minutes) and builds Secret {secret} then"
+                "the driver re-reads the SPC when it next retries the pod's failed reconcile (its controller's backoff: 5 ms doubling at each failure, at most 16m40s apart) and builds Secret {secret} then"
             ),
-            "wait up to 5 minutes for the driver's next attempt".to_string(),
+            "wait up to 16m40s for the driver's next attempt (its controller's retry backoff after a failed reconcile)".to_string(),
         ),
         Some(poll) => (
             format!(

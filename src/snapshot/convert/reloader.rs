@@ -59,6 +59,18 @@ pub(crate) fn observe<'a>(
                 obs.ignores_secrets |= list().any(|r| r.eq_ignore_ascii_case("secrets"))
             }
             "webhook-url" => obs.webhook_only = !value.is_empty(),
+            // Bool flags: `--flag` alone is true, `--flag=v` Go's ParseBool (pflag; a value
+            // after a space is an argument, not the flag's).
+            "auto-reload-all" => obs.auto_reload_all = bool_flag(&value),
+            "enable-csi-integration" => obs.csi_integration = bool_flag(&value),
+            "secret-annotation"
+            | "auto-annotation"
+            | "secret-auto-annotation"
+            | "auto-search-annotation"
+            | "search-match-annotation"
+            | "ignore-annotation" => {
+                obs.renamed.insert(name.to_string(), value);
+            }
             _ => {}
         }
     }
@@ -74,10 +86,22 @@ pub(crate) fn observe<'a>(
     obs
 }
 
+/// A pflag bool's value: empty (the flag alone) is true; otherwise Go's ParseBool, a value it
+/// rejects failing Reloader's start, taken as the default (false).
+fn bool_flag(value: &str) -> bool {
+    value.is_empty() || crate::spc::parse_bool(value) == Some(true)
+}
+
 fn takes_value(flag: &str) -> bool {
     matches!(
         flag,
-        "namespaces"
+        "secret-annotation"
+            | "auto-annotation"
+            | "secret-auto-annotation"
+            | "auto-search-annotation"
+            | "search-match-annotation"
+            | "ignore-annotation"
+            | "namespaces"
             | "namespaces-to-ignore"
             | "namespace-selector"
             | "resource-label-selector"
@@ -129,5 +153,32 @@ mod tests {
         // --namespaces (scoped mode) wins over KUBERNETES_NAMESPACE.
         let r = observe(["--namespaces=a,b"], Some("c"), "reloader", None);
         assert_eq!(r.only, Some(vec!["a".to_string(), "b".to_string()]));
+    }
+
+    /// [R] `internal/pkg/util/util.go`: `--auto-reload-all` and `--enable-csi-integration`
+    /// are pflag bools (alone: true; a value only after `=`), the annotation flags strings.
+    #[test]
+    fn bool_and_annotation_flags_are_read() {
+        let r = observe(
+            ["--auto-reload-all", "--enable-csi-integration=false"],
+            None,
+            "reloader",
+            None,
+        );
+        assert!(r.auto_reload_all && !r.csi_integration);
+        let r = observe(
+            [
+                "--enable-csi-integration=True",
+                "--auto-annotation",
+                "example.com/auto",
+                "--ignore-annotation=example.com/ignore",
+            ],
+            None,
+            "reloader",
+            None,
+        );
+        assert!(r.csi_integration && !r.auto_reload_all);
+        assert_eq!(r.renamed["auto-annotation"], "example.com/auto");
+        assert_eq!(r.renamed["ignore-annotation"], "example.com/ignore");
     }
 }

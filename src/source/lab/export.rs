@@ -189,7 +189,8 @@ fn assemble(
             seen: (c.reloader.then(|| ReloaderSeen {
                 namespace: "reloader".into(),
                 name: "reloader".into(),
-                replicas: Some(1),
+                // Scaled to 0 by the trainer's `stop-reloader`: what `kubectl scale` leaves.
+                replicas: Some(if c.reloader_stopped { 0 } else { 1 }),
                 run: ReloaderObs::default(),
             }))
             .into_iter()

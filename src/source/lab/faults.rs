@@ -102,6 +102,12 @@ pub const CATALOGUE: &[FaultDef] = &[
         expected: Some(Code::KVC705),
     },
     FaultDef {
+        id: "stop-reloader",
+        title: "Scale Stakater Reloader to 0 replicas",
+        link: LinkKind::Consumers,
+        expected: Some(Code::KVC902),
+    },
+    FaultDef {
         id: "delete-mounting-workload",
         title: "Delete the workload that mounts the SPC (its synced Secret goes with its last owner)",
         link: LinkKind::Sync,
@@ -156,6 +162,8 @@ pub enum Undo {
         value: Option<String>,
     },
     Rotation(bool),
+    /// Reloader scaled to 0 (`stop-reloader`): the repair scales it back.
+    Reloader,
     Workload(Box<Workload>),
     /// A bare pod deleted, as `kubectl get pod -o yaml` would have saved it: nothing recreates
     /// it but the repair.
@@ -192,6 +200,10 @@ pub fn infos(world: &World) -> Vec<FaultInfo> {
 fn reach(world: &World, undo: &Undo) -> Option<String> {
     match undo {
         Undo::Rotation(_) => Some("the CSI driver: every chain in the cluster".into()),
+        Undo::Reloader => Some(
+            "Stakater Reloader (reloader/reloader): every workload it restarts in the cluster"
+                .into(),
+        ),
         Undo::Network { vault, .. } => Some(format!("Key Vault {vault}: every chain reading it")),
         Undo::SaAnnotation {
             key: (ns, name), ..
@@ -328,6 +340,7 @@ impl Undo {
             Undo::PodLabel { .. } | Undo::Workload(_) | Undo::BarePod(_) => "workloads".into(),
             Undo::SaAnnotation { key, .. } => format!("sa/{}/{}", key.0, key.1),
             Undo::Rotation(_) => "rotation".into(),
+            Undo::Reloader => "reloader".into(),
         }
     }
 }

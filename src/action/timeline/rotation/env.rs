@@ -380,7 +380,10 @@ pub(super) fn reloader_restarts(
     let resource =
         crate::chain::rules::consumers::secret_annotations(s.secret(ns, secret), spcs, secret);
     ann.is_some_and(|(a, template)| {
-        let asked = match crate::reloader::restart(a, template, resource, secret) {
+        // The keys and flags of the Reloader acting on the namespace (renamed annotations,
+        // --auto-reload-all).
+        let cfg = crate::snapshot::reloader_config(s.cluster.reloader.as_ref(), ns);
+        let asked = match crate::reloader::restart(&cfg, a, template, resource, secret) {
             Some(Restart::Named) => true,
             Some(Restart::Auto | Restart::Searched) => references,
             None => false,

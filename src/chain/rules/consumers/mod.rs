@@ -1,12 +1,14 @@
 //! Consumers link: who reads the synced Secret and whether they see current values. Env vars
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
+mod csi_reload;
 mod env_readers;
 mod no_reloader;
+mod reloaded;
 mod restarts;
 pub(crate) use restarts::{
-    chain_secret_annotations, reloader_restarts, reloader_watches, secret_annotations,
-    when_it_changes,
+    chain_secret_annotations, reloader_config, reloader_restarts, reloader_watches,
+    secret_annotations, when_it_changes,
 };
 pub(crate) mod keys;
 pub(crate) mod mount_in;

@@ -47,6 +47,11 @@ pub(super) fn not_running(cx: &Ctx, secrets: &[&str], ann: &StrMap, why: String)
         .map_or(&[][..], |r| &r.seen[..]);
     let run_one = match seen.first() {
         None => "helm upgrade --install reloader reloader --repo https://stakater.github.io/stakater-charts -n reloader --create-namespace".to_string(),
+        // Scaled to 0: scaling it back is the whole change.
+        Some(r) if r.replicas == Some(0) => format!(
+            "kubectl scale deployment/{} -n {} --replicas=1",
+            r.name, r.namespace
+        ),
         Some(r) => format!(
             "kubectl edit deployment/{} -n {}  # let Reloader watch namespace {ns}'s Secrets ({why})",
             r.name, r.namespace

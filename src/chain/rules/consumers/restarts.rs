@@ -3,6 +3,7 @@
 //! kinds it restarts, what makes it skip a Secret, and what holds its change back from the
 //! pods (a paused Deployment, an OnDelete owner, a StatefulSet partition).
 
+use super::reloaded::reloaded;
 use super::*;
 
 /// The kinds Stakater Reloader restarts (FACTS §10; its docs: Deployments, DaemonSets,
@@ -32,19 +33,26 @@ pub(crate) fn when_it_changes(cx: &Ctx) -> &'static str {
 /// Whether a workload with annotations `own` and pod-template annotations `template` is
 /// restarted by Stakater Reloader when synced Secret `secret` changes ([`reloader::restart`],
 /// as Reloader's ShouldReload decides: the template's annotations when the workload has none
-/// of its own, `reload` entries as anchored regexes).
+/// of its own, `reload` entries as anchored regexes), read with the keys and flags of the
+/// Reloader that acts on the namespace (`cfg`, [`reloader_config`]).
 ///
-/// Reloader's SecretProviderClass annotations are not counted: they act only when Reloader
-/// runs with `--enable-csi-integration=true`, which is off by default (FACTS §10), and
-/// kvchain does not see Reloader's flags. A workload relying on them alone gets KVC902
-/// saying so ([`csi_annotation`]).
+/// Reloader's SecretProviderClass annotations are weighed apart ([`super::csi_reload`]): they
+/// act only when that Reloader runs with `--enable-csi-integration=true` (FACTS §10).
 pub(crate) fn reloader_restarts(
+    cfg: &reloader::Config,
     own: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
     resource: &std::collections::BTreeMap<String, String>,
     secret: &str,
 ) -> bool {
-    reloader::restart(own, template, resource, secret).is_some()
+    reloader::restart(cfg, own, template, resource, secret).is_some()
+}
+
+/// The keys and flags of the Reloader that acts on the chain's namespace (its renamed
+/// annotations, `--auto-reload-all`, `--enable-csi-integration`); Reloader's defaults, with
+/// the CSI flag unknown, where none was seen acting there.
+pub(crate) fn reloader_config<'a>(cx: &Ctx<'a>) -> reloader::Config<'a> {
+    crate::snapshot::reloader_config(cx.cluster().reloader.as_ref(), cx.ns())
 }
 
 /// The annotations Reloader reads on synced Secret `secret` (FACTS §10): the observed
@@ -81,26 +89,6 @@ pub(crate) fn chain_secret_annotations<'a>(
     )
 }
 
-/// The Reloader annotation of `ann` that asks for a restart when SecretProviderClass `spc`
-/// changes, if any: it needs Reloader's CSI integration (off by default, FACTS §10).
-fn csi_annotation<'a>(
-    ann: &'a std::collections::BTreeMap<String, String>,
-    spc: &str,
-) -> Option<&'a str> {
-    let reload = "secretproviderclass.reloader.stakater.com/reload";
-    let auto = "secretproviderclass.reloader.stakater.com/auto";
-    if ann
-        .get(reload)
-        .is_some_and(|v| v.split(',').any(|s| s.trim() == spc))
-    {
-        Some(reload)
-    } else if ann.get(auto).is_some_and(|v| v == "true") {
-        Some(auto)
-    } else {
-        None
-    }
-}
-
 /// The Secrets of `secrets`, read through env, that Reloader does not restart the workload
 /// annotated `own` (its pod template `template`) for. The decision reads only those maps, the
 /// Secrets' annotations and the namespace, so the replicas of the chain's SPC side share it:
@@ -108,11 +96,13 @@ fn csi_annotation<'a>(
 /// equal maps are one shared copy) and of the names (the SPC's), decided once per workload.
 fn reloader_missed<'s>(
     cx: &Ctx,
+    cfg: &reloader::Config,
     own: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
     secrets: &[&'s str],
 ) -> Vec<&'s str> {
-    let restarts = |s: &str| reloader_restarts(own, template, chain_secret_annotations(cx, s), s);
+    let restarts =
+        |s: &str| reloader_restarts(cfg, own, template, chain_secret_annotations(cx, s), s);
     let side = cx.side.as_ref().filter(|_| secrets.len() <= 64);
     let Some(side) = side else {
         return secrets.iter().copied().filter(|s| !restarts(s)).collect();
@@ -240,33 +230,69 @@ pub(super) fn reloader<'c>(
         }
         return;
     };
-    let missed = reloader_missed(cx, ann, template, secrets);
+    let cfg = reloader_config(cx);
+    let missed = reloader_missed(cx, &cfg, ann, template, secrets);
     if missed.is_empty() {
         reloaded(cx, link, secrets, ann);
         return;
     }
+    // The SecretProviderClass annotations, through Reloader's CSI integration (FACTS §10):
+    // the Reloader seen decides whether they act.
+    // A general `auto` (or `--auto-reload-all`) reaches the SPC path too, but asks nothing
+    // of the CSI integration in particular: it counts only where that integration is on.
+    let csi = reloader::spc_asked(&cfg, ann, template, cx.spc_name)
+        .map(|key| (key, super::csi_reload::verdict(cx, &cfg)))
+        .filter(|(key, v)| {
+            [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key)
+                || matches!(
+                    v,
+                    super::csi_reload::Csi::Restarts
+                        | super::csi_reload::Csi::Off(super::csi_reload::Off::Rotation(_))
+                )
+        });
+    let csi_why = match csi {
+        None => None,
+        Some((_, super::csi_reload::Csi::Restarts)) => {
+            reloaded(cx, link, secrets, ann);
+            return;
+        }
+        Some((key, super::csi_reload::Csi::Unknown(why))) => {
+            // Unknown is said whatever the detail: it is no verdict that the link is fine.
+            link.facts.push(Fact::new(
+                "restart on rotation",
+                format!(
+                    "unknown: its annotation {key} acts only through Reloader's CSI integration, and {why}"
+                ),
+            ));
+            return;
+        }
+        Some((_, super::csi_reload::Csi::NoReloader(why))) => {
+            link.findings
+                .push(super::no_reloader::not_running(cx, &missed, ann, why));
+            return;
+        }
+        Some((key, super::csi_reload::Csi::Off(off))) => Some((key, off)),
+    };
     // Reloader reads the template's annotations when the workload has none of its own.
-    let read = reloader::read(ann, template);
+    let read = reloader::read(&cfg, ann, template);
     let from_template = !std::ptr::eq(read, &**ann);
     // A Reloader annotation that names other Secrets is there, and restarts for those only:
     // the fix adds these to its list.
-    let named = read.get(reloader::RELOAD);
+    let named = read.get(cfg.reload);
     // Skipped by Reloader before it reads any reload annotation (FACTS §10): the fix removes
     // what skips it; adding an annotation would change nothing.
-    let skips = skipping(cx, ann, template, &missed);
+    let skips = skipping(cx, &cfg, ann, template, &missed);
     let skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
-    let why = match (named, csi_annotation(ann, cx.spc_name)) {
+    let why = match (named, &csi_why) {
         _ if let Some(why) = &skipped_why => why.clone(),
         (Some(named), _) => {
             format!("its Reloader annotation reload: {named:?} names other Secrets")
         }
-        (None, Some(csi)) => format!(
-            "its annotation {csi} acts only when Reloader runs with --enable-csi-integration=true, off by default, and then on SecretProviderClass pod status changes, which need rotation on"
-        ),
-        (None, None) if reloader::searches(read) => format!(
+        (None, Some((key, off))) => off.why(key),
+        (None, None) if reloader::searches(&cfg, read) => format!(
             "its annotation {}: \"true\" restarts it only for Secrets annotated {}: \"true\", which {} {} not",
-            reloader::SEARCH,
-            reloader::MATCH,
+            cfg.search,
+            cfg.matched,
             missed.join(", "),
             if missed.len() == 1 { "is" } else { "are" }
         ),
@@ -307,11 +333,11 @@ pub(super) fn reloader<'c>(
         // In turn: a controlled SPC's note (a `#` line) goes last, after the commands.
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         f.fix = crate::chain::rules::remedy::in_turn(&steps).into();
-    } else if named.is_none() && reloader::searches(read) {
+    } else if named.is_none() && reloader::searches(&cfg, read) {
         // The workload searches: the Secrets need the tag, not the workload another
         // annotation (FACTS §10). The SPC's secretObjects annotations write it whenever the
         // driver creates the Secret (FACTS §2); the Secret already there gets it directly.
-        let steps = match_commands(cx, &missed);
+        let steps = match_commands(cx, &cfg, &missed);
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         f.fix = crate::chain::rules::remedy::in_turn(&steps).into();
     } else if let Some(named) = named {
@@ -320,15 +346,14 @@ pub(super) fn reloader<'c>(
             .collect::<Vec<_>>()
             .join(",");
         // Quoted: an entry is a regex (`db.*`), which the shell would glob.
-        let word = crate::chain::rules::remedy::sh_word(&format!("{}={list}", reloader::RELOAD))
-            .into_owned();
-        f.fix = f
-            .fix
-            .replace(
-                "reloader.stakater.com/auto=true",
-                &format!("{word} --overwrite"),
-            )
-            .into();
+        let word =
+            crate::chain::rules::remedy::sh_word(&format!("{}={list}", cfg.reload)).into_owned();
+        let auto = crate::chain::rules::remedy::sh_word(&format!("{}=true", cfg.auto)).into_owned();
+        f.fix = f.fix.replace(&auto, &format!("{word} --overwrite")).into();
+    } else if let Some((_, off)) = &csi_why {
+        // The Secret's own annotation restarts it on this Reloader as it runs now; the SPC
+        // annotation needs what is off.
+        f.fix = format!("{}; {}", f.fix, off.fix(cx)).into();
     }
     link.findings.push(f);
 }
@@ -366,7 +391,7 @@ fn annotate_secret(cx: &Ctx, secret: &str, change: &str) -> String {
 
 /// The commands that tag synced Secrets `missed` with Reloader's `match: "true"`: on each
 /// observed Secret, and in the secretObjects entry of the SPC that writes it.
-fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
+fn match_commands(cx: &Ctx, cfg: &reloader::Config, missed: &[&str]) -> Vec<String> {
     use crate::chain::rules::remedy::sh_word;
     let ns = cx.ns();
     let mut out = Vec::new();
@@ -374,7 +399,7 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
         out.push(annotate_secret(
             cx,
             s,
-            &format!("{}=true --overwrite", reloader::MATCH),
+            &format!("{}=true --overwrite", sh_word(cfg.matched)),
         ));
         if let Some((spc, i)) = secret_object_entry(cx, s, |_| true) {
             // JSON patch `add` of a key needs its map; the snapshot keeps only Reloader's
@@ -389,11 +414,11 @@ fn match_commands(cx: &Ctx, missed: &[&str]) -> Vec<String> {
             let path = format!("/spec/secretObjects/{i}/annotations");
             let key = patch(format!(
                 "{{\"op\":\"add\",\"path\":\"{path}/{}\",\"value\":\"true\"}}",
-                reloader::MATCH.replace('/', "~1")
+                cfg.matched.replace('~', "~0").replace('/', "~1")
             ));
             let map = patch(format!(
                 "{{\"op\":\"add\",\"path\":\"{path}\",\"value\":{{\"{}\":\"true\"}}}}",
-                reloader::MATCH
+                cfg.matched
             ));
             // A controller-owned SPC is changed through its owner: a note, said last.
             out.push(crate::chain::rules::remedy::unless_spc_controlled(
@@ -416,6 +441,7 @@ struct Skips {
 
 fn skipping(
     cx: &Ctx,
+    cfg: &reloader::Config,
     ann: &std::collections::BTreeMap<String, String>,
     template: &std::collections::BTreeMap<String, String>,
     missed: &[&str],
@@ -430,10 +456,10 @@ fn skipping(
     let mut excluded = Vec::new();
     for s in missed.iter().copied() {
         let resource = chain_secret_annotations(cx, s);
-        let Some(skip) = reloader::skipped(ann, resource, s) else {
+        let Some(skip) = reloader::skipped(cfg, ann, resource, s) else {
             continue;
         };
-        out.asked &= reloader::asked(ann, template, resource, s).is_some();
+        out.asked &= reloader::asked(cfg, ann, template, resource, s).is_some();
         match skip {
             reloader::Skip::Excluded => excluded.push(s),
             reloader::Skip::Ignored => {
@@ -441,10 +467,10 @@ fn skipping(
                 // writes it again whenever the driver creates the Secret (FACTS §2).
                 let observed = cx.ix.secrets.contains_key(&(ns, s));
                 let from_spc =
-                    secret_object_entry(cx, s, |o| o.annotations.contains_key(reloader::IGNORE));
+                    secret_object_entry(cx, s, |o| o.annotations.contains_key(cfg.ignore));
                 out.reasons.push(format!(
                     "Reloader skips Secret {s}: it carries {}: \"true\"{}",
-                    reloader::IGNORE,
+                    cfg.ignore,
                     match from_spc {
                         Some((spc, _)) => format!(
                             ", from SecretProviderClass {}'s secretObjects annotations",
@@ -455,7 +481,7 @@ fn skipping(
                 ));
                 if observed || from_spc.is_some() {
                     out.commands
-                        .push(annotate_secret(cx, s, &format!("{}-", reloader::IGNORE)));
+                        .push(annotate_secret(cx, s, &format!("{}-", sh_word(cfg.ignore))));
                 }
                 if let Some((spc, i)) = from_spc {
                     out.commands.push(crate::chain::rules::remedy::unless_spc_controlled(
@@ -463,7 +489,7 @@ fn skipping(
                         format!(
                             "kubectl patch secretproviderclass {} -n {ns} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/secretObjects/{i}/annotations/{}\"}}]'",
                             sh_word(&spc.name),
-                            reloader::IGNORE.replace('/', "~1")
+                            cfg.ignore.replace('~', "~0").replace('/', "~1")
                         ),
                     ));
                 }
@@ -495,91 +521,4 @@ fn skipping(
         ));
     }
     out
-}
-
-/// The owner's Reloader annotation restarts it when `secrets` rotate, by changing its pod
-/// template (FACTS §10); KVC902 when its controller holds that change back from the pods
-/// ([`remedy::reloader_held`]): a paused Deployment rolls out nothing until resumed, an
-/// OnDelete owner replaces no pod, a StatefulSet's partition none below it (this pod).
-fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
-    use crate::chain::rules::remedy;
-    if let Some(why) = super::no_reloader::no_reloader(cx) {
-        link.findings
-            .push(super::no_reloader::not_running(cx, secrets, ann, why));
-        return;
-    }
-    let held = match remedy::reloader_held_in(cx, cx.pod, cx.workload, ann) {
-        Some(remedy::Hold::Paused(name)) => Some((
-            format!(
-                "Deployment {name} is paused (spec.paused): that change rolls out nothing until it is resumed, so env keeps the value from container start"
-            ),
-            "spec.paused: true".to_string(),
-            remedy::resume_commands(cx, name),
-        )),
-        Some(remedy::Hold::OnDelete(kind, name)) => Some((
-            format!(
-                "{kind} {name} has updateStrategy OnDelete: that change replaces no pod, so env keeps the value from container start until the pod is deleted"
-            ),
-            "updateStrategy: OnDelete".to_string(),
-            remedy::on_delete_commands(cx, kind, name),
-        )),
-        Some(remedy::Hold::Partition {
-            name,
-            partition,
-            start,
-            ..
-        }) => {
-            // The partition counts replicas from ordinals.start (UpdateObs::updated_from).
-            let from = start.saturating_add(partition);
-            let (not, kept, seen) = match crate::chain::restart_plan::ordinal(name, &cx.pod.name) {
-                Some(i) if !cx.template => (
-                    format!("not pod {} (ordinal {i})", cx.pod.name),
-                    "env keeps the value from container start until the partition is lowered or the pod is deleted",
-                    format!("pod {}: ordinal {i}", cx.pod.name),
-                ),
-                _ => (
-                    format!("not its pods below ordinal {from}"),
-                    "their env keeps the value from container start until the partition is lowered or they are deleted",
-                    format!("template: ordinals from {start}"),
-                ),
-            };
-            let said = crate::chain::restart_plan::partition_said(partition, start);
-            let start_seen = match start {
-                0 => String::new(),
-                _ => format!(", ordinals.start: {start}"),
-            };
-            Some((
-                format!(
-                    "StatefulSet {name} has {said}: that change reaches only its pods with ordinal {from} or above, {not}, so {kept}"
-                ),
-                format!("rollingUpdate.partition: {partition}{start_seen} ({seen})"),
-                remedy::partition_commands(cx, name, partition, start),
-            ))
-        }
-        _ => None,
-    };
-    let Some((why, seen, (confirm, fix))) = held else {
-        super::super::note(cx, link, || {
-            Fact::new(
-                "restart on rotation",
-                super::no_reloader::reloader_fact(cx.cluster(), cx.ns()),
-            )
-        });
-        return;
-    };
-    let who = cx.owner_resource();
-    link.findings.push(cx.finding(
-        Code::KVC902,
-        who.clone(),
-        format!(
-            "{who} reads synced Secret {} through env, and its Reloader annotation restarts it by changing the pod template, but {why}",
-            secrets.join(", ")
-        ),
-        vec![
-            seen,
-            format!("annotations: {:?}", ann.keys().collect::<Vec<_>>()),
-        ],
-        confirm,
-        fix,
-    ));
 }

@@ -129,13 +129,28 @@ pub(super) fn reloader_due<'a>(
     let (Some((kind, name)), Some(w)) = cx.ix.workload_with_object(pod) else {
         return None;
     };
+    let cfg = super::reloader_config(cx);
+    // Through the Secret's annotations, or through the SPC's where the Reloader seen runs its
+    // CSI integration with rotation on ([`super::csi_reload`]).
+    let restarts = super::reloader_restarts(
+        &cfg,
+        &w.annotations,
+        &w.template_annotations,
+        super::chain_secret_annotations(cx, secret),
+        secret,
+    ) || (crate::reloader::spc_asked(
+        &cfg,
+        &w.annotations,
+        &w.template_annotations,
+        cx.spc_name,
+    )
+    .is_some()
+        && matches!(
+            super::csi_reload::verdict(cx, &cfg),
+            super::csi_reload::Csi::Restarts
+        ));
     if !matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
-        || !super::reloader_restarts(
-            &w.annotations,
-            &w.template_annotations,
-            super::chain_secret_annotations(cx, secret),
-            secret,
-        )
+        || !restarts
         || crate::chain::rules::remedy::reloader_held_in(
             cx,
             pod,

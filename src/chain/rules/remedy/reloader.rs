@@ -57,8 +57,13 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
                 cx,
                 cx.workload,
                 format!(
-                    "kubectl annotate {} -n {ns} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster{}",
+                    "kubectl annotate {} -n {ns} {}  # needs Stakater Reloader in the cluster{}",
                     cx.owner_kubectl(),
+                    // The key the Reloader acting on the namespace reads (`--auto-annotation`).
+                    super::sh_word(&format!(
+                        "{}=true",
+                        crate::chain::rules::consumers::reloader_config(cx).auto
+                    )),
                     match cx.workload {
                         Some(("Rollout", _)) => ", started with --is-Argo-Rollouts=true",
                         _ => "",

@@ -343,6 +343,19 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
             world.cluster.csi_driver.enable_secret_rotation = false;
             Undo::Rotation(before)
         }
+        "stop-reloader" => {
+            // The lab's Reloader watches every namespace (export): scaled to 0, it runs no pod.
+            if !world.cluster.reloader {
+                return Err(nothing_to_change(
+                    "no Reloader runs in this lab (its Cluster document says reloader: false)",
+                ));
+            }
+            if world.cluster.reloader_stopped {
+                return Err(nothing_to_change("Reloader is scaled to 0 already"));
+            }
+            world.cluster.reloader_stopped = true;
+            Undo::Reloader
+        }
         "delete-mounting-workload" if t.workload.0 == "Pod" => {
             let (ns, name) = (&t.workload.1, &t.workload.2);
             let saved = (world.pods.get(&(ns.clone(), name.clone())))

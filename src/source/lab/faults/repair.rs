@@ -87,6 +87,12 @@ fn after_repair(world: &World, a: &Applied) -> Option<String> {
             target,
         )),
         Undo::Workload(_) | Undo::BarePod(_) => Some(kinds::recreated(target)),
+        // Reloader acts on update events as they come; one missed while it ran no pod is not
+        // replayed at its start ([R] `--sync-after-restart` replays add events, and only with
+        // `--reload-on-create`).
+        Undo::Reloader => Some(
+            "Reloader runs again and restarts on Secret changes from now on; a change made while it was down is not replayed (R restarts a pod that kept the old env)".into(),
+        ),
         _ => None,
     }
 }
@@ -180,6 +186,7 @@ fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
             }
             csi.enable_secret_rotation = before;
         }
+        Undo::Reloader => world.cluster.reloader_stopped = false,
         Undo::Workload(w) => {
             let mut w = *w;
             // A re-created object is a new object: new uid, new ReplicaSets.

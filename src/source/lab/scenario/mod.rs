@@ -87,6 +87,10 @@ pub struct ClusterSpec {
     /// Secret they use changes.
     #[serde(default)]
     pub reloader: bool,
+    /// The trainer's `stop-reloader` fault scaled Reloader's Deployment to 0 replicas: it
+    /// runs no pod, so it restarts nothing (lab state, not a scenario field).
+    #[serde(skip)]
+    pub reloader_stopped: bool,
     /// Pod whose workload the trainer faults act on (`namespace/workload`); default: the
     /// first Deployment that mounts a SecretProviderClass.
     #[serde(default)]
@@ -110,6 +114,7 @@ impl Default for ClusterSpec {
             workload_identity_webhook: true,
             csi_driver: CsiDriverSpec::default(),
             reloader: false,
+            reloader_stopped: false,
             fault_target: None,
             resource_group: None,
             name: String::new(),

@@ -275,7 +275,8 @@ impl World {
                         &format!("successfully rotated K8s secret {n}"),
                         "csi-secrets-store-rotation",
                     );
-                    if self.cluster.reloader {
+                    // A Reloader scaled to 0 runs no pod: nothing restarts (`stop-reloader`).
+                    if self.cluster.reloader && !self.cluster.reloader_stopped {
                         self.reload_consumers(&key.0, &n);
                     }
                 }

@@ -204,7 +204,8 @@ pub(super) fn reloader_watches(
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.annotations.as_ref())
         .unwrap_or(&none);
-    match restart(own, template, resource, secret) {
+    // The lab's Reloader runs with Reloader's defaults (its export says so).
+    match restart(&crate::reloader::DEFAULT, own, template, resource, secret) {
         Some(Restart::Named) => true,
         // `search` restarts as `auto` does (Reloader's AutoReload): for a referenced Secret.
         Some(Restart::Auto | Restart::Searched) => {
