@@ -400,5 +400,6 @@ mod www_left;
 mod www_real;
 mod www_rules;
 mod www_scen;
+mod xa_more;
 mod xa_scen;
 mod xa_users;
