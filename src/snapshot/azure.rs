@@ -44,6 +44,18 @@ impl AzureObs {
             throttled: 0,
         }
     }
+
+    /// Whether no vault holds the name `vault`, as read: the vaults were read for it (no gap,
+    /// whole or for that name: live, Check Name Availability found the name free; the lab's
+    /// Azure is all there is) and none has it. Key Vault names are global (FACTS §5), so an
+    /// object named in such a vault is not unseen: there is no vault to read it from (audit
+    /// XA-more). Unreadable vaults tell nothing (audit CC2).
+    pub fn no_vault_named(&self, vault: &str) -> bool {
+        let gaps = &self.vaults.gaps;
+        !(self.vaults.items.iter()).any(|v| v.name.eq_ignore_ascii_case(vault))
+            && gaps.reason_for(vault).is_none()
+            && !(gaps.namespaces.keys()).any(|k| k.eq_ignore_ascii_case(vault))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,115 @@
 //! Audit XA-more: three small untruths seen on screen. Each test is written from the
 //! documented behaviour (README, FACTS), not from what kvchain printed.
 
+use azure_core::http::Method;
+use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::{Code, LinkKind};
 use serde_json::Value;
+
+use super::cause_kit::*;
+use super::mmm_lab::{report_after, run};
+use crate::azure_support::Route;
+use crate::azure_tk_world::{ARM, SECRETS_USER_DEF, SUB_GUID, diagnose, own_assignment, world};
+
+// ---- 2. A vault name no vault holds is known absent, not "not visible" ----
+
+const CANARY_XAS: &str = "CANARY-xas";
+
+/// README "Azure": a vault name no visible vault has is unseen (it may be in another
+/// subscription) unless Check Name Availability says no vault holds it, which makes it a
+/// wrong keyvaultName (KVC506): known absent. The lab's Azure is all there is, so its
+/// `vault-name-typo` world is the second case. Nothing may then say the vault is merely not
+/// visible, or list its object under "Not visible" as if it might exist elsewhere.
+#[test]
+fn a_vault_known_absent_is_not_listed_as_not_visible() {
+    let name = "xa-scen-vault-name-typo.yaml";
+    let r: Value = report_after(name, &[], CANARY_XAS);
+    let codes: Vec<&str> = (r["findings"].as_array().unwrap().iter())
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"KVC506"), "{r}");
+    let gaps = r["gaps"].as_array().unwrap();
+    assert!(
+        !gaps.iter().any(|g| g["vault"] == "kv-xas-prd"),
+        "a vault no vault holds is not a gap: {gaps:?}"
+    );
+    let text = run(name, "text", &[], CANARY_XAS);
+    for said in [
+        "not found in the subscriptions",
+        "not visible to kvchain",
+        "Not visible",
+    ] {
+        assert!(!text.contains(said), "{said:?}:\n{text}");
+    }
+    let json = r.to_string();
+    for said in ["not found in the subscriptions", "vault kv-xas-prd not visible"] {
+        assert!(!json.contains(said), "{said:?}: {json}");
+    }
+}
+
+fn typo() -> String {
+    tk::vault_name(NS).replacen('-', "", 1)
+}
+
+/// The testkit world whose SPC names [`typo`], its mount failing DNS (FACTS §11 'Network').
+fn typo_world() -> kvchain::snapshot::Snapshot {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.insert("keyvaultName".into(), typo());
+    tk::reparse(spc);
+    let host = format!("{}.vault.azure.net", typo());
+    let object = tk::object_name(APP);
+    failing_with(
+        s,
+        &format!(
+            "failed to get objectType:secret, objectName:{object}, objectVersion:: GET https://{host}/secrets/{object}/\nRESPONSE: dial tcp: lookup {host} on 10.0.0.10:53: no such host"
+        ),
+    )
+}
+
+fn check_name(available: bool) -> Route {
+    Route::new(
+        Method::Post,
+        ARM,
+        &format!("/subscriptions/{SUB_GUID}/providers/Microsoft.KeyVault/checkNameAvailability"),
+    )
+    .body_has(&typo())
+    .reply(200, format!(r#"{{"nameAvailable":{available}}}"#))
+}
+
+/// Live, the same: Check Name Availability answers the name free, so the SPC's object is in
+/// no vault, not in one outside the subscriptions searched. A name some vault holds stays
+/// unseen (README: "one a vault holds … is unknown").
+#[tokio::test]
+async fn live_a_name_azure_says_is_free_leaves_no_gap_and_no_maybe() {
+    for available in [true, false] {
+        let fake = world(
+            true,
+            serde_json::json!([]),
+            vec![own_assignment(SECRETS_USER_DEF)],
+        );
+        fake.add(check_name(available));
+        let mut s = typo_world();
+        let c = diagnose(&fake, &mut s).await;
+        let gaps: Vec<_> = (s.gaps().into_iter())
+            .filter(|g| g.vault.as_deref() == Some(typo().as_str()))
+            .collect();
+        let object = c.link(LinkKind::VaultObject);
+        let access = c.link(LinkKind::Access);
+        let facts = format!("{:?} {:?}", object.facts, access.facts);
+        if available {
+            assert!(codes(&c).contains(&Code::KVC506), "{:?}", codes(&c));
+            assert!(gaps.is_empty(), "{gaps:?}");
+            assert!(
+                !facts.contains("not found in the subscriptions")
+                    && !facts.contains("not visible"),
+                "{facts}"
+            );
+        } else {
+            assert!(!gaps.is_empty(), "a name a vault holds stays unseen");
+        }
+    }
+}
 
 // ---- 3. KVC704 counts each noun with its own number ----
 
