@@ -151,9 +151,5 @@ fn kvc704_with_rotation_off_claims_no_polls() {
     ] {
         assert!(!f.fix.contains(poll_words), "{poll_words}: {}", f.fix);
     }
-    assert!(
-        f.fix.contains("3 pods x 1 object = 3 objects"),
-        "{}",
-        f.fix
-    );
+    assert!(f.fix.contains("3 pods x 1 object = 3 objects"), "{}", f.fix);
 }

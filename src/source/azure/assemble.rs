@@ -129,7 +129,9 @@ pub fn objects_of_absent_vaults(
     in_use: &BTreeMap<&str, Fetched<bool>>,
 ) {
     for o in objects {
-        if matches!(in_use.get(o.vault.as_str()), Some(Ok(false))) && o.state.unknown_reason().is_some() {
+        if matches!(in_use.get(o.vault.as_str()), Some(Ok(false)))
+            && o.state.unknown_reason().is_some()
+        {
             o.state = Observed::unknown(format!("no vault is named {}", o.vault));
         }
     }

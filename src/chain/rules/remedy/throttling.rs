@@ -56,7 +56,11 @@ impl Load {
     /// "3 pods x 1 object": the product, each count with its own number (audit XA-more).
     pub fn pods_x_objects(&self) -> String {
         use crate::glance::plural;
-        format!("{} x {}", plural(self.pods, "pod"), plural(self.objects, "object"))
+        format!(
+            "{} x {}",
+            plural(self.pods, "pod"),
+            plural(self.objects, "object")
+        )
     }
 
     /// Reads per day (the vault's bill and its average load).
