@@ -2,11 +2,13 @@
 //! documented behaviour (README, FACTS), not from what kvchain printed.
 
 use azure_core::http::Method;
+use crossterm::event::KeyCode;
 use kvchain::chain::testkit::{self as tk, APP, NS};
 use kvchain::chain::{Code, LinkKind};
 use serde_json::Value;
 
 use super::cause_kit::*;
+use super::lessons::tui::{key, screen, six_hops_started, tick};
 use super::mmm_lab::{report_after, run};
 use crate::azure_support::Route;
 use crate::azure_tk_world::{ARM, SECRETS_USER_DEF, SUB_GUID, diagnose, own_assignment, world};
@@ -42,7 +44,10 @@ fn a_vault_known_absent_is_not_listed_as_not_visible() {
         assert!(!text.contains(said), "{said:?}:\n{text}");
     }
     let json = r.to_string();
-    for said in ["not found in the subscriptions", "vault kv-xas-prd not visible"] {
+    for said in [
+        "not found in the subscriptions",
+        "vault kv-xas-prd not visible",
+    ] {
         assert!(!json.contains(said), "{said:?}: {json}");
     }
 }
@@ -101,8 +106,7 @@ async fn live_a_name_azure_says_is_free_leaves_no_gap_and_no_maybe() {
             assert!(codes(&c).contains(&Code::KVC506), "{:?}", codes(&c));
             assert!(gaps.is_empty(), "{gaps:?}");
             assert!(
-                !facts.contains("not found in the subscriptions")
-                    && !facts.contains("not visible"),
+                !facts.contains("not found in the subscriptions") && !facts.contains("not visible"),
                 "{facts}"
             );
         } else {
@@ -134,4 +138,56 @@ fn throttling_counts_one_object_in_the_singular() {
             assert!(!text.contains(wrong), "{wrong:?}: {text}");
         }
     }
+}
+
+// ---- 1. A lesson's "repair it" after a skipped break ----
+
+/// The step of six-hops that asks for the repair of the break the class made itself.
+const REPAIR_STEP: usize = 4;
+
+/// Moves the lesson on with `n` until step `to` (0-based).
+fn skip_to(
+    app: &mut kvchain::ui::app::App,
+    src: &mut kvchain::source::lab::LabSource,
+    rev: &mut u64,
+    to: usize,
+) {
+    while app.lesson.as_ref().unwrap().step < to {
+        key(app, src, KeyCode::Char('n'));
+        tick(app, src, rev);
+    }
+}
+
+/// The break menu toggles a fault (enter breaks one not applied, repairs one applied: README
+/// "Lab"). With step 4 skipped, remove-role-assignment was never applied, so step 5's "Repair
+/// it: b, remove-role-assignment, enter" followed literally would break the vault's access:
+/// the pane must say the fault is not applied and what those keys would do. Once the class
+/// did break it, nothing is added.
+#[test]
+fn a_repair_step_says_its_fault_is_not_applied_after_a_skipped_break() {
+    let (mut app, mut src, mut rev) = six_hops_started();
+    skip_to(&mut app, &mut src, &mut rev, REPAIR_STEP);
+    assert_eq!(app.lesson.as_ref().unwrap().step, REPAIR_STEP);
+    assert!(!app.fault_active("remove-role-assignment"));
+    let text = screen(&mut app);
+    assert!(text.contains("Repair it: b,"), "{text}");
+    assert!(
+        text.contains("! remove-role-assignment is not applied now"),
+        "{text}"
+    );
+    assert!(text.contains("would break it"), "{text}");
+
+    let (mut app, mut src, mut rev) = six_hops_started();
+    skip_to(&mut app, &mut src, &mut rev, REPAIR_STEP - 1);
+    src.control(&kvchain::source::LabControl::Fault {
+        id: "remove-role-assignment".into(),
+        apply: true,
+        target: None,
+    })
+    .unwrap();
+    tick(&mut app, &mut src, &mut rev);
+    skip_to(&mut app, &mut src, &mut rev, REPAIR_STEP);
+    assert!(app.fault_active("remove-role-assignment"));
+    let text = screen(&mut app);
+    assert!(!text.contains("is not applied now"), "{text}");
 }
