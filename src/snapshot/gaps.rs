@@ -411,11 +411,6 @@ fn azure_items(out: &mut Vec<Gap>, a: &super::AzureObs) {
         let Some(reason) = o.state.unknown_reason() else {
             continue;
         };
-        // A vault known not to exist holds nothing to see: not "not visible", which would
-        // say it may exist where kvchain did not look (README "Azure"; audit XA-more).
-        if a.no_vault_named(&o.vault) {
-            continue;
-        }
         let object = format!("{}/{}", o.object_type.as_str(), o.name);
         if seen.insert((o.vault.as_str(), object.clone())) {
             out.push(Gap {

@@ -118,8 +118,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                 set(link, Status::Ok, super::PROVEN_BY_MOUNT);
             } else {
                 // No gap: the vaults were read for that name and none has it (audit XA-more).
-                let reason = vault_gap(&cx.azure().vaults.gaps, &vault_name)
-                    .map_or_else(|| format!("no vault is named {vault_name}"), str::to_string);
+                let reason = vault_gap(&cx.azure().vaults.gaps, &vault_name).map_or_else(
+                    || crate::snapshot::no_vault_named(&vault_name),
+                    str::to_string,
+                );
                 unknown(link, "vault unknown", &reason);
             }
             return;

@@ -132,7 +132,7 @@ pub fn objects_of_absent_vaults(
         if matches!(in_use.get(o.vault.as_str()), Some(Ok(false)))
             && o.state.unknown_reason().is_some()
         {
-            o.state = Observed::unknown(format!("no vault is named {}", o.vault));
+            o.state = Observed::unknown(crate::snapshot::no_vault_named(&o.vault));
         }
     }
 }

@@ -415,7 +415,7 @@ fn objects<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> Vec<Vau
             let state = match w.vaults.get(&vault) {
                 // The lab's vaults are all there is: a name none has is no vault at all
                 // (Key Vault names are global), not one kvchain could not see (audit XA-more).
-                None => Observed::unknown(format!("no vault is named {vault}")),
+                None => Observed::unknown(crate::snapshot::no_vault_named(&vault)),
                 Some(v) => Observed::Known(v.objects.get(&(t, name.clone())).map(|o| {
                     VaultObject {
                         versions: o
