@@ -46,6 +46,14 @@ impl AzureObs {
     }
 }
 
+/// The reason an object of vault `vault` is unknown when no vault holds that name (the lab's
+/// Azure has none; live, Check Name Availability found it free): known absent, not "not
+/// found where kvchain looked" — Key Vault names are global (FACTS §5; audit XA-more). Still
+/// a reason for an unknown link, so a chain no event shows failing stays not verified.
+pub fn no_vault_named(vault: &str) -> String {
+    format!("no vault is named {vault} anywhere (Key Vault names are global)")
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManagedIdentityObs {
     pub name: String,

@@ -56,7 +56,7 @@ fn a_longer_poll_interval_leaves_the_429s_and_the_fix_does_not_propose_it() {
             f.fix
         );
         assert!(
-            f.fix.contains("8 pods x 1 objects = 8 objects")
+            f.fix.contains("8 pods x 1 object = 8 objects")
                 && f.fix
                     .contains("fewer pods mounting SecretProviderClass reports-kv"),
             "{interval}: {}",

@@ -401,5 +401,6 @@ mod www_real;
 mod www_rules;
 mod www_scen;
 mod xa_left;
+mod xa_more;
 mod xa_scen;
 mod xa_users;

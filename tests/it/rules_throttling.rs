@@ -55,7 +55,7 @@ fn kvc704_bursts_get_fewer_reads_not_a_longer_interval() {
         );
         assert!(!f.fix.contains("rotationPollInterval"), "{poll}: {}", f.fix);
         assert!(
-            f.fix.contains("3 pods x 1 objects = 3 objects")
+            f.fix.contains("3 pods x 1 object = 3 objects")
                 && f.fix.contains(&format!(
                     "fewer pods mounting SecretProviderClass {}",
                     tk::spc_name(APP)
@@ -151,9 +151,5 @@ fn kvc704_with_rotation_off_claims_no_polls() {
     ] {
         assert!(!f.fix.contains(poll_words), "{poll_words}: {}", f.fix);
     }
-    assert!(
-        f.fix.contains("3 pods x 1 objects = 3 objects"),
-        "{}",
-        f.fix
-    );
+    assert!(f.fix.contains("3 pods x 1 object = 3 objects"), "{}", f.fix);
 }

@@ -117,8 +117,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             if cx.mounted() {
                 set(link, Status::Ok, super::PROVEN_BY_MOUNT);
             } else {
+                // No gap: the vaults were read for that name and none has it (audit XA-more).
                 let reason = vault_gap(&cx.azure().vaults.gaps, &vault_name).map_or_else(
-                    || format!("vault {vault_name} not visible to kvchain"),
+                    || crate::snapshot::no_vault_named(&vault_name),
                     str::to_string,
                 );
                 unknown(link, "vault unknown", &reason);

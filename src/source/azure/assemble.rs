@@ -121,6 +121,22 @@ pub fn vaults(
     out
 }
 
+/// The objects named in a vault Azure said no vault holds (`in_use`: Check Name Availability
+/// answered the name free): not "not found in the subscriptions visible to kvchain", which
+/// would say the vault may be elsewhere; there is no vault to read them from (audit XA-more).
+pub fn objects_of_absent_vaults(
+    objects: &mut [crate::snapshot::VaultObjectObs],
+    in_use: &BTreeMap<&str, Fetched<bool>>,
+) {
+    for o in objects {
+        if matches!(in_use.get(o.vault.as_str()), Some(Ok(false)))
+            && o.state.unknown_reason().is_some()
+        {
+            o.state = Observed::unknown(crate::snapshot::no_vault_named(&o.vault));
+        }
+    }
+}
+
 /// The assignments worth keeping (those of `principals`, or all when the identities are
 /// unknown), deduplicated across vaults (a subscription-level assignment shows up under
 /// each vault), and the per-vault gaps. Vaults that could not be looked up carry their gap

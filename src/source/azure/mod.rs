@@ -381,7 +381,7 @@ impl AzureObserver {
             .collect();
             (out, deleted)
         };
-        let (fics, assignments, per_principal, (objects, deleted), name_checks) = tokio::join!(
+        let (fics, assignments, per_principal, (mut objects, deleted), name_checks) = tokio::join!(
             fic_fetches,
             assignment_fetches,
             principal_fetches,
@@ -390,6 +390,7 @@ impl AzureObserver {
         );
         let in_use: BTreeMap<&str, Fetched<bool>> =
             unfound.iter().map(|(n, _)| *n).zip(name_checks).collect();
+        assemble::objects_of_absent_vaults(&mut objects, &in_use);
 
         // Phase 3: custom role definitions (built-ins come from the table).
         // An assignment made to an identity's clientId grants nothing, and KVC501 says so

@@ -32,6 +32,11 @@ pub struct StepSpec {
     /// A trainer fault (see the faults table) applied when the step starts.
     #[serde(default)]
     pub fault: Option<String>,
+    /// The fault the step's text asks the class to repair from the break menu (default: the
+    /// step's own `fault`). The menu toggles a fault, so the same keys break it when it is
+    /// not applied: the pane says so then (audit XA-more).
+    #[serde(default)]
+    pub repairs: Option<String>,
     /// When the step is done; without one, the trainer moves on with `n`.
     #[serde(default)]
     pub check: Option<CheckSpec>,
@@ -68,6 +73,8 @@ pub struct LessonStep {
     pub text: String,
     pub link: Option<LinkKind>,
     pub fault: Option<String>,
+    /// The fault the step asks to repair: `repairs`, else `fault`.
+    pub repairs: Option<String>,
     pub check: Option<Check>,
 }
 
@@ -145,6 +152,11 @@ impl LessonSpec {
             {
                 return Err(format!("spec.steps[{i}].fault: unknown fault {f:?}"));
             }
+            if let Some(f) = &s.repairs
+                && super::faults::find(f).is_none()
+            {
+                return Err(format!("spec.steps[{i}].repairs: unknown fault {f:?}"));
+            }
             let check = match s.check {
                 None => None,
                 Some(c) if c.healthy => {
@@ -182,6 +194,7 @@ impl LessonSpec {
             steps.push(LessonStep {
                 text: s.text.trim().to_string(),
                 link: s.link,
+                repairs: s.repairs.or_else(|| s.fault.clone()),
                 fault: s.fault,
                 check,
             });
@@ -245,6 +258,27 @@ impl LessonRun {
 
     pub fn finished(&self) -> bool {
         self.step >= self.lesson.steps.len()
+    }
+
+    /// What the current step's "repair it" keys do when its fault is not applied (`active`
+    /// says which are): the break menu toggles, so `menu`, the fault, enter would break it
+    /// (a skipped break, or a repair done already). None while it is applied, and for the
+    /// step's own fault until a snapshot showed it landed (it is being applied).
+    pub fn repair_note(
+        &self,
+        active: impl Fn(&str) -> bool,
+        menu: &str,
+        next: &str,
+    ) -> Option<String> {
+        let step = self.current()?;
+        let f = step.repairs.as_deref()?;
+        let landing = step.fault.as_deref() == Some(f) && !self.armed;
+        if active(f) || landing {
+            return None;
+        }
+        Some(format!(
+            "{f} is not applied now (its break was skipped, or it is repaired already): nothing to repair, and {menu}, {f}, enter would break it; {next} moves on"
+        ))
     }
 
     /// Enter the current step: its fault, if any. `seen`: the sequence number of the latest
@@ -386,6 +420,8 @@ mod tests {
         assert!(e.starts_with("spec.steps[0].check.code"), "{e}");
         let e = spec("title: t\nsteps:\n  - text: a\n    check: {link: federation}\n").unwrap_err();
         assert!(e.contains("needs a `status` or a `code`"), "{e}");
+        let e = spec("title: t\nsteps:\n  - text: a\n    repairs: nope\n").unwrap_err();
+        assert_eq!(e, "spec.steps[0].repairs: unknown fault \"nope\"");
         let e = spec("title: t\nsteps: []\n").unwrap_err();
         assert!(e.contains("at least one step"), "{e}");
         assert!(spec("title: t\nsteps:\n  - text: a\n    linq: pod\n").is_err());
@@ -404,6 +440,38 @@ mod tests {
         assert_eq!(
             l.steps[1].check.as_ref().unwrap().describe(),
             "the chain is healthy again (no broken link)"
+        );
+    }
+
+    /// Audit XA-more: the "repair it" note speaks only of a fault not applied: never of the
+    /// step's own fault before a snapshot showed it land, nor of one that is applied.
+    #[test]
+    fn the_repair_note_waits_for_the_steps_own_fault_to_land() {
+        use crate::chain::{diagnose, testkit};
+        let lesson = spec(
+            "title: t\nsteps:\n  - text: repair it\n    fault: fic-subject-typo\n    check: {healthy: true}\n  - text: and this\n    repairs: wrong-role\n",
+        )
+        .unwrap();
+        let mut run = LessonRun::new(lesson, (testkit::NS.into(), testkit::APP.into()));
+        run.enter(1);
+        let note = |run: &LessonRun, on: bool| run.repair_note(|_| on, "b", "n");
+        assert_eq!(note(&run, false), None, "being applied");
+        let mut broken = diagnose(&testkit::healthy());
+        for c in &mut broken {
+            c.link_mut(LinkKind::Federation).status = Status::Broken;
+        }
+        run.observe(2, &broken);
+        assert_eq!(note(&run, true), None, "applied");
+        let said = note(&run, false).expect("repaired already");
+        assert!(
+            said.contains("b, fic-subject-typo, enter would break it"),
+            "{said}"
+        );
+        run.advance(3);
+        assert!(
+            note(&run, false)
+                .unwrap()
+                .starts_with("wrong-role is not applied")
         );
     }
 

@@ -146,6 +146,13 @@ fn content(app: &App, run: &LessonRun) -> (String, Vec<Line<'static>>) {
         ));
         lines.push(last);
     }
+    // The break menu toggles: "repair it" with the fault not applied would break it.
+    let menu = app.keymap.hint(UiAction::LabMenu);
+    if let Some(note) = run.repair_note(|id| app.fault_active(id), &menu, &next) {
+        let last = lines.pop().unwrap_or_default();
+        lines.push(Line::styled(format!("! {note}"), t.status(Status::Warning)));
+        lines.push(last);
+    }
     (title, lines)
 }
 

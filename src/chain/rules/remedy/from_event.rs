@@ -298,12 +298,11 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             (
                 format!("KeyVault/{}", cx.keyvault()),
                 format!(
-                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} objects per wave of mounts ({} pods x {} objects); rotation is off now, so no poll reads them again",
+                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} per wave of mounts ({}); rotation is off now, so no poll reads them again",
                     cx.keyvault(),
                     cx.spc_name,
-                    l.per_poll(),
-                    l.pods,
-                    l.objects,
+                    crate::glance::plural(l.per_poll(), "object"),
+                    l.pods_x_objects(),
                 ),
             )
         }
@@ -312,14 +311,13 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             (
                 format!("KeyVault/{}", cx.keyvault()),
                 format!(
-                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} objects per poll ({} pods x {} objects), about {} reads/day ({} polls/day at {}s)",
+                    "Key Vault {} is throttling requests (429): SecretProviderClass {} reads {} per poll ({}), about {}/day ({}/day at {}s)",
                     cx.keyvault(),
                     cx.spc_name,
-                    l.per_poll(),
-                    l.pods,
-                    l.objects,
-                    l.per_day(),
-                    l.polls_per_day(),
+                    crate::glance::plural(l.per_poll(), "object"),
+                    l.pods_x_objects(),
+                    crate::glance::plural(l.per_day() as usize, "read"),
+                    crate::glance::plural(l.polls_per_day() as usize, "poll"),
                     l.poll.as_secs()
                 ),
             )

@@ -53,6 +53,16 @@ impl Load {
         self.pods * self.objects
     }
 
+    /// "3 pods x 1 object": the product, each count with its own number (audit XA-more).
+    pub fn pods_x_objects(&self) -> String {
+        use crate::glance::plural;
+        format!(
+            "{} x {}",
+            plural(self.pods, "pod"),
+            plural(self.objects, "object")
+        )
+    }
+
     /// Reads per day (the vault's bill and its average load).
     pub fn per_day(&self) -> u64 {
         self.per_poll() as u64 * self.polls_per_day()
@@ -94,18 +104,16 @@ pub(crate) fn fix(cx: &Ctx) -> String {
     // no poll interval is there to lengthen (audit RR2).
     if super::rotation_off(cx) {
         return format!(
-            "# cut the reads sent to Key Vault {kv} at once: each wave of new pods reads {} pods x {} objects = {} objects together, and Key Vault counts them per 10 s: {}. Rotation is off now, so no poll repeats them",
-            l.pods,
-            l.objects,
-            l.per_poll(),
+            "# cut the reads sent to Key Vault {kv} at once: each wave of new pods reads {} = {} together, and Key Vault counts them per 10 s: {}. Rotation is off now, so no poll repeats them",
+            l.pods_x_objects(),
+            crate::glance::plural(l.per_poll(), "object"),
             ways.join(", or ")
         );
     }
     let reads = format!(
-        "cut the reads sent to Key Vault {kv} at once: each rotation poll (and each wave of new pods) reads {} pods x {} objects = {} objects together, and Key Vault counts them per 10 s: {}",
-        l.pods,
-        l.objects,
-        l.per_poll(),
+        "cut the reads sent to Key Vault {kv} at once: each rotation poll (and each wave of new pods) reads {} = {} together, and Key Vault counts them per 10 s: {}",
+        l.pods_x_objects(),
+        crate::glance::plural(l.per_poll(), "object"),
         ways.join(", or ")
     );
     if !l.volume_bound() {
@@ -118,7 +126,7 @@ pub(crate) fn fix(cx: &Ctx) -> String {
     let longer = CALMER_POLL.max(l.poll * 2);
     let minutes = longer.as_secs().div_ceil(60);
     format!(
-        "{}  # {} reads per poll every {}s load the vault evenly: a longer interval lowers that load; or {reads}",
+        "{}  # {} per poll every {}s load the vault evenly: a longer interval lowers that load; or {reads}",
         driver_setting(
             cx,
             &format!("--enable-secret-rotation --rotation-poll-interval {minutes}m"),
@@ -127,7 +135,7 @@ pub(crate) fn fix(cx: &Ctx) -> String {
                 &format!("rotationPollInterval={minutes}m"),
             ],
         ),
-        l.per_poll(),
+        crate::glance::plural(l.per_poll(), "read"),
         l.poll.as_secs()
     )
 }
