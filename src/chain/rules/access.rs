@@ -30,6 +30,8 @@ use on_client_id::{on_client_id, policy_on_client_id};
 use one_fix::{FAILS, Plan, one_per_fix};
 use over_privilege::{Planned, over_privilege, unchecked};
 pub(crate) use scope::under;
+
+mod absent;
 use scope::{above, beside, covers, maybe_above, not_above, touches};
 pub(crate) use since::granted_after;
 use undetermined::undetermined;
@@ -123,6 +125,9 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
                     str::to_string,
                 );
                 unknown(link, "vault unknown", &reason);
+                if absent::said_before_any_event(cx, &vault_name) {
+                    link.findings.push(absent::no_such_vault(cx, &vault_name));
+                }
             }
             return;
         }

@@ -54,6 +54,11 @@ impl Mounted {
 }
 
 /// The latest mount from a SecretProviderClass that names `vault`.
+/// Whether a pod mounted from a SecretProviderClass that names `vault` (the vault existed then).
+pub(crate) fn ever_mounted_from(cx: &Ctx, vault: &str) -> bool {
+    mounted_from(cx, vault).is_some()
+}
+
 fn mounted_from(cx: &Ctx, vault: &str) -> Option<Mounted> {
     let names_vault = |ns: &str, spc: &str| {
         (cx.ix.spcs.get(&(ns, spc)))
