@@ -15,12 +15,12 @@ use kvchain::snapshot::Snapshot;
 use super::cause_kit::*;
 
 /// What the SPC of `APP` names instead of `kv-<ns>`: one letter dropped.
-fn typo() -> String {
+pub(crate) fn typo() -> String {
     tk::vault_name(NS).replacen('-', "", 1)
 }
 
 /// The provider's error when `host` does not resolve from the node.
-fn no_such_host(host: &str) -> String {
+pub(crate) fn no_such_host(host: &str) -> String {
     format!(
         "failed to get objectType:secret, objectName:{}, objectVersion:: GET https://{host}/secrets/{}/\nRESPONSE: dial tcp: lookup {host} on 10.0.0.10:53: no such host",
         tk::object_name(APP),
@@ -40,7 +40,7 @@ fn typo_world() -> Snapshot {
     failing_with(s, &no_such_host(&host))
 }
 
-fn check_name(available: bool) -> Route {
+pub(crate) fn check_name(available: bool) -> Route {
     Route::new(
         Method::Post,
         ARM,

@@ -35,7 +35,7 @@ fn annotated_world() -> FakeApi {
 }
 
 /// A Reloader Deployment in namespace `reloader`, from its chart's image, with `args`.
-fn reloader(args: &[&str]) -> Value {
+pub(crate) fn reloader(args: &[&str]) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment",
            "metadata": {"name": "reloader-reloader", "namespace": "reloader"},
            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "reloader-reloader"}},

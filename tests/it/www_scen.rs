@@ -22,7 +22,7 @@ fn world(name: &str) -> Value {
     world_after(name, &[])
 }
 
-fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
+pub(crate) fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
     (r["findings"].as_array().unwrap().iter())
         .filter(|f| f["code"] == code)
         .collect()

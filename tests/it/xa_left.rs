@@ -10,6 +10,7 @@
 //! - `--auto-annotation`, `--secret-annotation`, … rename the keys Reloader reads: the
 //!   renamed key is what counts.
 
+use super::reloader_runs::reloader;
 use crate::live_gaps::check_in_context;
 use crate::live_support::*;
 use kvchain::chain::Code;
@@ -60,17 +61,6 @@ fn env_reader(annotations: Value, rotation: bool) -> FakeApi {
         );
     }
     api
-}
-
-/// A Reloader Deployment (the chart's image) in namespace `reloader`, started with `args`.
-fn reloader(args: &[&str]) -> Value {
-    json!({"apiVersion": "apps/v1", "kind": "Deployment",
-           "metadata": {"name": "reloader-reloader", "namespace": "reloader"},
-           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "reloader-reloader"}},
-                    "template": {"metadata": {"labels": {"app": "reloader-reloader"}},
-                                 "spec": {"containers": [{"name": "reloader-reloader",
-                                     "image": "ghcr.io/stakater/reloader:v1.4.1", "args": args}]}}},
-           "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1}})
 }
 
 /// `check` of `api` (JSON): its KVC902 findings and the whole output.

@@ -1,17 +1,16 @@
 //! Audit XA-more: three small untruths seen on screen. Each test is written from the
 //! documented behaviour (README, FACTS), not from what kvchain printed.
 
-use azure_core::http::Method;
 use crossterm::event::KeyCode;
-use kvchain::chain::testkit::{self as tk, APP, NS};
+use kvchain::chain::testkit::{self as tk, APP};
 use kvchain::chain::{Code, LinkKind};
 use serde_json::Value;
 
+use super::azure_vault_name_taken::{check_name, no_such_host, typo};
 use super::cause_kit::*;
 use super::lessons::tui::{key, screen, six_hops_started, tick};
 use super::mmm_lab::{report_after, run};
-use crate::azure_support::Route;
-use crate::azure_tk_world::{ARM, SECRETS_USER_DEF, SUB_GUID, diagnose, own_assignment, world};
+use crate::azure_tk_world::{SECRETS_USER_DEF, diagnose, own_assignment, world};
 
 // ---- 2. A vault name no vault holds is known absent, not "not visible" ----
 
@@ -45,10 +44,6 @@ fn a_vault_known_absent_is_not_said_to_be_maybe_elsewhere() {
     }
 }
 
-fn typo() -> String {
-    tk::vault_name(NS).replacen('-', "", 1)
-}
-
 /// The testkit world whose SPC names [`typo`], its mount failing DNS (FACTS §11 'Network').
 fn typo_world() -> kvchain::snapshot::Snapshot {
     let mut s = tk::healthy();
@@ -56,29 +51,13 @@ fn typo_world() -> kvchain::snapshot::Snapshot {
     spc.parameters.insert("keyvaultName".into(), typo());
     tk::reparse(spc);
     let host = format!("{}.vault.azure.net", typo());
-    let object = tk::object_name(APP);
-    failing_with(
-        s,
-        &format!(
-            "failed to get objectType:secret, objectName:{object}, objectVersion:: GET https://{host}/secrets/{object}/\nRESPONSE: dial tcp: lookup {host} on 10.0.0.10:53: no such host"
-        ),
-    )
-}
-
-fn check_name(available: bool) -> Route {
-    Route::new(
-        Method::Post,
-        ARM,
-        &format!("/subscriptions/{SUB_GUID}/providers/Microsoft.KeyVault/checkNameAvailability"),
-    )
-    .body_has(&typo())
-    .reply(200, format!(r#"{{"nameAvailable":{available}}}"#))
+    failing_with(s, &no_such_host(&host))
 }
 
 /// Live, the same: Check Name Availability answers the name free, so the SPC's object is in
 /// no vault, not in one outside the subscriptions searched. A name some vault holds stays
 /// unseen (README: "one a vault holds … is unknown"). Known absent is not healthy: a chain
-/// no event shows failing yet stays not verified (README "UNVERIFIED").
+/// no event shows failing yet gets KVC506 from what was read.
 #[tokio::test]
 async fn live_a_name_azure_says_is_free_is_said_known_absent() {
     for available in [true, false] {

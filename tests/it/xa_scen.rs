@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::mmm_lab::{link, report_after};
+use super::www_scen::findings;
 
 const CANARY: &str = "CANARY-xas";
 
@@ -19,12 +20,6 @@ fn world_after(name: &str, extra: &[&str]) -> Value {
 
 fn world(name: &str) -> Value {
     world_after(name, &[])
-}
-
-fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
-    (r["findings"].as_array().unwrap().iter())
-        .filter(|f| f["code"] == code)
-        .collect()
 }
 
 /// FACTS §6: the webhook injects AZURE_TENANT_ID from the service account's
