@@ -46,20 +46,28 @@ pub(crate) fn reloader(args: &[&str]) -> Value {
 }
 
 async fn kvc902(api: &FakeApi, scope: &[&str]) -> Vec<Value> {
+    kvc902_with(api, scope, RELOADER_CANARY).await.0
+}
+
+/// `check` of `api` in `scope` (JSON): its KVC902 findings and the whole output; neither
+/// stream may hold `canary`.
+pub(crate) async fn kvc902_with(
+    api: &FakeApi,
+    scope: &[&str],
+    canary: &str,
+) -> (Vec<Value>, String) {
     let mut args = scope.to_vec();
     args.extend(["-o", "json"]);
     let run = check_in_context(api, &args).await;
     for out in [&run.stdout, &run.stderr] {
-        assert!(
-            !out.contains(RELOADER_CANARY),
-            "a secret value was printed: {out}"
-        );
+        assert!(!out.contains(canary), "a secret value was printed: {out}");
     }
     let r = run.json();
-    (r["findings"].as_array().unwrap().iter())
+    let found = (r["findings"].as_array().unwrap().iter())
         .filter(|f| f["code"] == "KVC902")
         .cloned()
-        .collect()
+        .collect();
+    (found, run.stdout)
 }
 
 #[tokio::test]

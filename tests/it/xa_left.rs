@@ -11,7 +11,6 @@
 //!   renamed key is what counts.
 
 use super::reloader_runs::reloader;
-use crate::live_gaps::check_in_context;
 use crate::live_support::*;
 use kvchain::chain::Code;
 use serde_json::{Value, json};
@@ -38,48 +37,14 @@ fn env_reader(annotations: Value, rotation: bool) -> FakeApi {
     if !rotation {
         // The add-on's DaemonSets as the world has them, the driver's without its rotation
         // flag (off, its default: FACTS §4).
-        api.replace_silently(
-            DAEMON_SETS,
-            vec![
-                json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
-                   "metadata": {"name": "aks-secrets-store-csi-driver", "namespace": "kube-system"},
-                   "spec": {"selector": {"matchLabels": {"app": "secrets-store-csi-driver"}},
-                            "template": {"metadata": {"labels": {"app": "secrets-store-csi-driver"}},
-                                         "spec": {"containers": [
-                                            {"name": "node-driver-registrar", "image": "mcr.microsoft.com/oss/kubernetes-csi/csi-node-driver-registrar:v2.10.0"},
-                                            {"name": "secrets-store", "image": "mcr.microsoft.com/oss/kubernetes-csi/secrets-store/driver:v1.4.4",
-                                             "args": ["--endpoint=$(CSI_ENDPOINT)", "--nodeid=$(KUBE_NODE_NAME)",
-                                                      "--provider-volume=/var/run/secrets-store-csi-providers"]}]}}},
-                   "status": {"numberReady": 3, "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0}}),
-                json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
-                   "metadata": {"name": "aks-secrets-store-provider-azure", "namespace": "kube-system"},
-                   "spec": {"selector": {"matchLabels": {"app": "p"}},
-                            "template": {"spec": {"containers": [
-                                {"name": "provider-azure-installer", "image": "mcr.microsoft.com/oss/azure/secrets-store/provider-azure:v1.5.3"}]}}},
-                   "status": {"numberReady": 3, "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0}}),
-            ],
-        );
+        api.replace_silently(DAEMON_SETS, add_on_daemon_sets(false));
     }
     api
 }
 
 /// `check` of `api` (JSON): its KVC902 findings and the whole output.
 async fn kvc902(api: &FakeApi, scope: &[&str]) -> (Vec<Value>, String) {
-    let mut args = scope.to_vec();
-    args.extend(["-o", "json"]);
-    let run = check_in_context(api, &args).await;
-    for out in [&run.stdout, &run.stderr] {
-        assert!(
-            !out.contains(CANARY_XAL),
-            "a secret value was printed: {out}"
-        );
-    }
-    let r = run.json();
-    let found = (r["findings"].as_array().unwrap().iter())
-        .filter(|f| f["code"] == "KVC902")
-        .cloned()
-        .collect();
-    (found, run.stdout)
+    super::reloader_runs::kvc902_with(api, scope, CANARY_XAL).await
 }
 
 const SPC_RELOAD: &str = "secretproviderclass.reloader.stakater.com/reload";

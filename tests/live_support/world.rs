@@ -281,29 +281,9 @@ pub fn world() -> FakeApi {
     };
     csi["spec"]["tokenRequests"] = json!([{"audience": "api://AzureADTokenExchange"}]);
     api.add(CSI_DRIVERS, csi);
-    api.add(
-        DAEMON_SETS,
-        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
-               "metadata": {"name": "aks-secrets-store-csi-driver", "namespace": "kube-system"},
-               "spec": {"selector": {"matchLabels": {"app": "secrets-store-csi-driver"}},
-                        "template": {"metadata": {"labels": {"app": "secrets-store-csi-driver"}},
-                                     "spec": {"containers": [
-                                        {"name": "node-driver-registrar", "image": "mcr.microsoft.com/oss/kubernetes-csi/csi-node-driver-registrar:v2.10.0"},
-                                        {"name": "secrets-store", "image": "mcr.microsoft.com/oss/kubernetes-csi/secrets-store/driver:v1.4.4",
-                                         "args": ["--endpoint=$(CSI_ENDPOINT)", "--nodeid=$(KUBE_NODE_NAME)",
-                                                  "--provider-volume=/var/run/secrets-store-csi-providers",
-                                                  "--enable-secret-rotation=true", "--rotation-poll-interval=2m"]}]}}},
-               "status": {"numberReady": 3, "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0}}),
-    );
-    api.add(
-        DAEMON_SETS,
-        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
-               "metadata": {"name": "aks-secrets-store-provider-azure", "namespace": "kube-system"},
-               "spec": {"selector": {"matchLabels": {"app": "p"}},
-                        "template": {"spec": {"containers": [
-                            {"name": "provider-azure-installer", "image": "mcr.microsoft.com/oss/azure/secrets-store/provider-azure:v1.5.3"}]}}},
-               "status": {"numberReady": 3, "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0}}),
-    );
+    for d in add_on_daemon_sets(true) {
+        api.add(DAEMON_SETS, d);
+    }
     api.add(
         MWCS,
         json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
@@ -324,6 +304,40 @@ pub fn world() -> FakeApi {
                "id_token_signing_alg_values_supported": ["RS256"]}),
     );
     api
+}
+
+/// The AKS add-on's driver and Azure provider DaemonSets, all pods ready; the driver started
+/// with secret rotation every 2 minutes, or without its rotation flag (off, its default:
+/// FACTS §4).
+pub fn add_on_daemon_sets(rotation: bool) -> Vec<Value> {
+    let mut args = vec![
+        "--endpoint=$(CSI_ENDPOINT)",
+        "--nodeid=$(KUBE_NODE_NAME)",
+        "--provider-volume=/var/run/secrets-store-csi-providers",
+    ];
+    if rotation {
+        args.extend([
+            "--enable-secret-rotation=true",
+            "--rotation-poll-interval=2m",
+        ]);
+    }
+    vec![
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+               "metadata": {"name": "aks-secrets-store-csi-driver", "namespace": "kube-system"},
+               "spec": {"selector": {"matchLabels": {"app": "secrets-store-csi-driver"}},
+                        "template": {"metadata": {"labels": {"app": "secrets-store-csi-driver"}},
+                                     "spec": {"containers": [
+                                        {"name": "node-driver-registrar", "image": "mcr.microsoft.com/oss/kubernetes-csi/csi-node-driver-registrar:v2.10.0"},
+                                        {"name": "secrets-store", "image": "mcr.microsoft.com/oss/kubernetes-csi/secrets-store/driver:v1.4.4",
+                                         "args": args}]}}},
+               "status": {"numberReady": 3, "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0}}),
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+               "metadata": {"name": "aks-secrets-store-provider-azure", "namespace": "kube-system"},
+               "spec": {"selector": {"matchLabels": {"app": "p"}},
+                        "template": {"spec": {"containers": [
+                            {"name": "provider-azure-installer", "image": "mcr.microsoft.com/oss/azure/secrets-store/provider-azure:v1.5.3"}]}}},
+               "status": {"numberReady": 3, "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0}}),
+    ]
 }
 
 /// A watch ERROR event carrying a 410 Gone Status ("too old resource version").
