@@ -15,12 +15,18 @@ const RELOADER_CANARY: &str = "CANARY-reloader-live-synced";
 /// The world's pod as a replica of the annotated Deployment, reading the synced Secret
 /// through env, with no failure event: a healthy chain whose Consumers link asks Reloader.
 fn annotated_world() -> FakeApi {
+    env_reader_world(
+        json!({"reloader.stakater.com/auto": "true"}),
+        RELOADER_CANARY,
+    )
+}
+
+/// The world's pod as a replica of Deployment busybox-deployment (annotated `annotations`),
+/// reading synced Secret foosecret (value `canary`) through env, with no failure event.
+pub(crate) fn env_reader_world(annotations: Value, canary: &str) -> FakeApi {
     let api = world();
     api.replace_silently(EVENTS, Vec::new());
-    api.replace_silently(
-        SECRETS,
-        vec![synced_secret("foosecret", RELOADER_CANARY, true)],
-    );
+    api.replace_silently(SECRETS, vec![synced_secret("foosecret", canary, true)]);
     let mut p = pod("azure-sync", "Running");
     p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
         "name": "busybox-deployment-5d8f7c9b8d", "uid": "rs-1", "controller": true}]);
@@ -29,7 +35,7 @@ fn annotated_world() -> FakeApi {
     api.replace_silently(PODS, vec![p]);
     let mut d = upstream("deployment-synck8s-azure.yaml", VARS);
     d["metadata"]["namespace"] = json!(NS);
-    d["metadata"]["annotations"] = json!({"reloader.stakater.com/auto": "true"});
+    d["metadata"]["annotations"] = annotations;
     api.replace_silently(DEPLOYMENTS, vec![d]);
     api
 }

@@ -21,19 +21,7 @@ const CANARY_XAL: &str = "CANARY-xal-reloader-synced";
 /// reading synced Secret foosecret through env, with no failure event; the driver's rotation
 /// `rotation` (the world's DaemonSet runs it on).
 fn env_reader(annotations: Value, rotation: bool) -> FakeApi {
-    let api = world();
-    api.replace_silently(EVENTS, Vec::new());
-    api.replace_silently(SECRETS, vec![synced_secret("foosecret", CANARY_XAL, true)]);
-    let mut p = pod("azure-sync", "Running");
-    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "name": "busybox-deployment-5d8f7c9b8d", "uid": "rs-1", "controller": true}]);
-    p["spec"]["containers"][0]["env"] = json!([{"name": "SECRET_USERNAME",
-        "valueFrom": {"secretKeyRef": {"name": "foosecret", "key": "username"}}}]);
-    api.replace_silently(PODS, vec![p]);
-    let mut d = upstream("deployment-synck8s-azure.yaml", VARS);
-    d["metadata"]["namespace"] = json!(NS);
-    d["metadata"]["annotations"] = annotations;
-    api.replace_silently(DEPLOYMENTS, vec![d]);
+    let api = super::reloader_runs::env_reader_world(annotations, CANARY_XAL);
     if !rotation {
         // The add-on's DaemonSets as the world has them, the driver's without its rotation
         // flag (off, its default: FACTS §4).
