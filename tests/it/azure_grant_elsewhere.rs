@@ -6,8 +6,9 @@
 //! misplaced, not missing (codes.yaml KVC501: "at another scope"). The vault's own listing
 //! stays what says whether the read is granted.
 
-use crate::azure_support::Route;
+use crate::azure_support::{GRAPH, Route};
 use crate::azure_tk_world::{ARM, SECRETS_USER_DEF, codes, diagnose, shown, unmounted, world};
+use azure_core::http::Method;
 use kvchain::chain::model::{Chain, LinkKind, Status};
 use kvchain::chain::testkit::{self as tk, APP, NS};
 use serde_json::{Value, json};
@@ -110,4 +111,57 @@ async fn a_grant_on_the_vault_only_in_the_identity_s_listing_does_not_stand_in_f
     let out = shown(&c, ACCESS);
     assert_eq!(c.link(ACCESS).status, Status::Unknown, "{out}");
     assert!(codes(&c, ACCESS).is_empty(), "{out}");
+}
+
+/// The identity's own subscription, another than the vault's.
+const APP_SUBSCRIPTION: &str = "/subscriptions/00000000-0000-0000-0000-0000000000a9";
+
+#[tokio::test]
+async fn kvc501_names_a_grant_at_the_identity_s_own_resource_group_in_another_subscription() {
+    // The identity lives in the application's subscription, the vault in a shared one: the
+    // grant made beside the identity applies there and below only, so it reaches no vault
+    // ("Understand scope for Azure RBAC"), and no listing in the vault's subscription holds it.
+    let fake = world(true, json!([]), vec![]);
+    let rg = format!("{APP_SUBSCRIPTION}/resourceGroups/rg-app");
+    let id = format!(
+        "{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+        tk::identity_name(APP)
+    );
+    let graph = json!({"totalRecords": 1, "count": 1, "resultTruncated": "false", "data": [{
+        "id": id, "name": tk::identity_name(APP),
+        "properties": {"clientId": tk::client_id(NS, APP), "principalId": tk::principal_id(NS, APP), "tenantId": tk::TENANT}
+    }]});
+    fake.add_first(
+        Route::new(Method::Post, ARM, GRAPH)
+            .body_has("userassignedidentities")
+            .reply(200, graph.to_string()),
+    );
+    fake.add(principal_listing(200, vec![]));
+    fake.add(
+        Route::get(
+            ARM,
+            &format!("{APP_SUBSCRIPTION}/providers/Microsoft.Authorization/roleAssignments"),
+        )
+        .query_has(&format!(
+            "principalId%20eq%20%27{}%27",
+            tk::principal_id(NS, APP)
+        ))
+        .reply(200, json!({"value": [grant_at(&rg)]}).to_string()),
+    );
+    let c = diagnose(&fake, &mut unmounted()).await;
+    let out = shown(&c, ACCESS) + &evidence(&c);
+    assert!(codes(&c, ACCESS).contains(&"KVC501".to_string()), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Key Vault Secrets User at {rg} does not reach vault {}",
+            tk::vault_name(NS)
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        fake.count("principalId%20eq%20"),
+        2,
+        "the vault's subscription and the identity's: {:#?}",
+        fake.log()
+    );
 }

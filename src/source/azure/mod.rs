@@ -300,17 +300,20 @@ impl AzureObserver {
                 .values()
                 .map(|(c, v)| self.fetch_assignments(*c, &v.id)),
         );
-        // Each identity's assignments in each RBAC vault's subscription: a grant at another
-        // resource group is in no vault's listing (`assemble::beside_vaults`).
+        // Each identity's assignments in each RBAC vault's subscription and in its own: a grant
+        // at another resource group is in no vault's listing (`assemble::beside_vaults`), and
+        // the one a user mistakes for the vault's is often the identity's own resource group.
         let vault_subscriptions: BTreeMap<&str, Cloud> = (found_vaults.values())
             .filter(|(_, v)| v.rbac)
             .filter_map(|(c, v)| Some((arm::subscription_of(&v.id)?, *c)))
             .collect();
-        let principal_listings: Vec<(Cloud, &str, &str)> = (vault_subscriptions.iter())
-            .flat_map(|(sub, c)| {
-                (found_identities.iter())
-                    .filter(|i| !i.principal_id.is_empty())
-                    .map(move |i| (*c, *sub, i.principal_id.as_str()))
+        let principal_listings: BTreeSet<(Cloud, &str, &str)> = (found_identities.iter())
+            .filter(|i| !i.principal_id.is_empty() && !vault_subscriptions.is_empty())
+            .flat_map(|i| {
+                let own = arm::subscription_of(&i.id).map(|sub| (arm_cloud, sub));
+                (vault_subscriptions.iter().map(|(sub, c)| (*c, *sub)))
+                    .chain(own)
+                    .map(|(c, sub)| (c, sub, i.principal_id.as_str()))
             })
             .collect();
         let principal_fetches = join_all(
