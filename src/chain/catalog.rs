@@ -84,6 +84,7 @@ catalog! {
     KVC707 => Mount, Error, "the CSI volume is mounted by no container: the kubelet never mounts it, so no files and no synced Secret";
     KVC708 => Mount, Error, "the SPC's objects add up to more than the driver takes in one gRPC answer from the provider (4 MiB by default)";
     KVC709 => Mount, Error, "the SecretProviderClassPodStatus CRD is not installed: the driver fails every new mount at its status write, and syncs no Secret";
+    KVC710 => Mount, Error, "a StatefulSet's claim template of the same name replaces its CSI volume in every pod: no pod mounts the SPC";
     KVC801 => Sync, Error, "secretObjects objectName matches no mounted file: the synced Secret is never created";
     KVC802 => Sync, Warning, "synced Secret absent because no running pod mounts the SPC";
     KVC803 => Sync, Warning, "synced Secret used by something that does not mount the SPC: garbage-collected with its owners";
@@ -187,6 +188,7 @@ pub fn short(code: Code) -> &'static str {
         KVC707 => "not mounted",
         KVC708 => "too large",
         KVC709 => "no status CRD",
+        KVC710 => "claim replaces",
         KVC801 => "no such file",
         KVC802 => "not synced",
         KVC803 => "GC risk",

@@ -15,6 +15,7 @@ use super::context::{AuthMode, Ctx};
 use super::index::{DRIVER, Index, SPC_ATTRIBUTE};
 use super::model::{Chain, Finding, Link, LinkKind, Status};
 use super::rules;
+use super::rules::mount::claim_replaced;
 use crate::snapshot::{PodObs, Snapshot, SpcObs, VolumeObs, VolumeSourceObs};
 
 /// The verdict on one SecretProviderClass that belongs to no chain.
@@ -77,10 +78,13 @@ pub fn unmounted_spcs<C: std::borrow::Borrow<Chain>>(
         return Vec::new(); // the usual case on a cluster: no index to build
     }
     let ix = Index::build(snapshot);
-    lonely.into_iter().map(|spc| verdict(&ix, spc)).collect()
+    let replaced = rules::mount::claim_replaced::replaced(snapshot);
+    (lonely.into_iter())
+        .map(|spc| verdict(&ix, spc, &replaced))
+        .collect()
 }
 
-fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
+fn verdict(ix: &Index<'_>, spc: &SpcObs, replaced: &claim_replaced::Replaced<'_>) -> SpcVerdict {
     // No pod: the rules called below read only the namespace from it.
     let pod = PodObs {
         namespace: spc.namespace.as_str().into(),
@@ -132,6 +136,10 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs) -> SpcVerdict {
     federation.findings = rules::lone_federation::check(&cx).into();
     let mut mount = Link::new(LinkKind::Mount);
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
+    // Why no pod mounts it, where a StatefulSet's claim template took its volume's place.
+    mount
+        .findings
+        .extend(claim_replaced::check(&cx, spc, replaced));
     let mut sync = Link::new(LinkKind::Sync);
     let _ = rules::sync::statics(&cx, spc, &mut sync);
     // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).

@@ -415,7 +415,7 @@ pub use objects::{event, ingress, secret, service_account, spc, spc_parsed_by, s
 mod workloads;
 pub use workloads::{
     cron_job, custom_workload, daemon_set, deployment, job, job_budget, node, placement,
-    replica_set, stateful_set,
+    replica_set, stateful_set, without_claimed,
 };
 
 #[cfg(test)]

@@ -61,6 +61,12 @@ pub struct WorkloadObs {
     /// taken for "restarted by Reloader" where no Reloader runs ([`super::ReloaderFacts`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reloader: Option<Box<super::ReloaderObs>>,
+    /// A StatefulSet's pod-template CSI volumes that one of its `volumeClaimTemplates` of the
+    /// same name replaces in every pod it makes (the controller's `updateStorage`: "If pod has
+    /// conflicting local Volumes these are replaced with Volumes that conform to the set's
+    /// templates"), as the template wrote them: no pod of the set ever mounts them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claim_replaced: Vec<super::VolumeObs>,
 }
 
 /// A Job's `spec.backoffLimit` (6 when unset) and `status.failed`: the Job controller counts a

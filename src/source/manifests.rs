@@ -393,8 +393,9 @@ impl Builder {
                 uid: w.uid.as_str().into(),
                 controller: true,
             };
-            self.pods
-                .push(convert::pod_from_template(owner, w.namespace.clone(), t));
+            let mut pod = convert::pod_from_template(owner, w.namespace.clone(), t);
+            convert::without_claimed(&mut pod, &w.claim_replaced);
+            self.pods.push(pod);
         }
         self.workloads.push(w);
     }

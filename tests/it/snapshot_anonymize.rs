@@ -252,3 +252,32 @@ fn a_name_equal_to_a_vocabulary_word_leaves_the_vocabulary_alone() {
         assert_same_diagnosis(label, &snap);
     }
 }
+
+/// A StatefulSet's CSI volume its claim template replaces is kept on the workload as written
+/// (KVC710 names it): the SecretProviderClass it names is a name, anonymized there too, even
+/// where no SecretProviderClass object of that name was read.
+#[test]
+fn a_claim_replaced_volume_s_spc_name_is_anonymized() {
+    use kvchain::snapshot::{VolumeObs, VolumeSourceObs, WorkloadObs};
+    let mut snap = lab(&complete_example());
+    let attributes = [("secretProviderClass".to_string(), "zqledger".to_string())].into();
+    snap.workloads.items.push(WorkloadObs {
+        kind: "StatefulSet".into(),
+        namespace: "shop".into(),
+        name: "orders".into(),
+        claim_replaced: vec![VolumeObs {
+            name: "data".into(),
+            source: VolumeSourceObs::Csi {
+                driver: "secrets-store.csi.k8s.io".into(),
+                read_only: Some(true),
+                attributes,
+                node_publish_secret: None,
+            },
+        }],
+        ..Default::default()
+    });
+    let text = file::to_string(&anonymize::anonymize_with(&snap, b"salt").unwrap(), true).unwrap();
+    assert!(text.contains("claim_replaced"), "the volume is kept");
+    let at = text.find("claim_replaced").unwrap();
+    assert!(!text.contains("zqledger"), "{}", &text[at..at + 600]);
+}

@@ -71,3 +71,51 @@ fn a_stateful_set_s_pods_are_refused_not_the_stateful_set_and_its_claims_are_vol
     );
     assert_eq!(unread.len(), 4, "{unread:#?}");
 }
+
+/// The codes of the report's SPC entry `name`.
+fn spc_codes(r: &serde_json::Value, name: &str) -> Vec<String> {
+    let spc = (r["spcs"].as_array().expect("spcs").iter())
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no spcs entry {name}: {:#}", r["spcs"]));
+    (spc["codes"].as_array().expect("codes").iter())
+        .map(|c| c.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// A StatefulSet's claim template replaces a pod-template volume of its name in every pod
+/// (the controller's updateStorage: "If pod has conflicting local Volumes these are replaced
+/// with Volumes that conform to the set's templates"), and the API server takes the clash.
+/// So a CSI volume of that name is never mounted: no chain reads as if it were (the subPath
+/// warning of a mount that is the claim's disk), and the SPC says why no pod mounts it.
+#[test]
+fn a_claim_template_of_the_csi_volume_s_name_takes_its_place_in_every_pod() {
+    let (code, r) = check(&[&fixture("claim-replaces-csi.yaml")], CANARY);
+    let chains = r["chains"].as_array().expect("chains");
+    let workloads: Vec<&str> = (chains.iter())
+        .filter_map(|c| c["workload"].as_str())
+        .collect();
+    assert_eq!(workloads, ["StatefulSet/web"], "{r:#}");
+    for (spc, set, volume, free) in [
+        ("db-kv", "db", "data", "secrets-store"),
+        ("cache-kv", "cache", "state", "secrets-store-2"),
+    ] {
+        assert_eq!(spc_codes(&r, spc), ["KVC710"], "{:#}", r["spcs"]);
+        let f = (r["findings"].as_array().expect("findings").iter())
+            .find(|f| f["code"] == "KVC710" && f["resource"] == format!("StatefulSet/{set}"))
+            .unwrap_or_else(|| panic!("KVC710 of {set}: {:#}", r["findings"]));
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!(
+                "StatefulSet/{set} names SecretProviderClass {spc} in its pod template's volume {volume}, and its volumeClaimTemplates[{volume}] has the same name"
+            )),
+            "{f:#}"
+        );
+        let fix = f["fix"].as_str().unwrap_or_default();
+        assert!(
+            fix.starts_with(&format!("kubectl edit statefulset/{set} -n data"))
+                && fix.contains(&format!("rename the CSI volume {volume} to {free},")),
+            "{f:#}"
+        );
+    }
+    assert_eq!(code, 1, "an error finding: exit 1");
+}

@@ -11,6 +11,7 @@ use super::remedy;
 const PAIRWISE_MAX: usize = 32;
 use super::{set, unknown};
 
+pub(crate) mod claim_replaced;
 mod lag;
 mod spc_unread;
 pub(crate) mod status_crd;

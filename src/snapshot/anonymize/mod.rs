@@ -235,6 +235,9 @@ fn collect(s: &Snapshot, n: &mut Names) {
     {
         pod(t, n);
     }
+    for v in s.workloads.items.iter().flat_map(|w| &w.claim_replaced) {
+        volume(v, n);
+    }
     for sa in &s.service_accounts.items {
         n.add("ns", &sa.namespace);
         n.add("sa", &sa.name);
@@ -341,35 +344,7 @@ fn pod(p: &super::PodObs, n: &mut Names) {
         n.add("secret", s);
     }
     for v in &p.volumes {
-        use super::VolumeSourceObs as V;
-        match &v.source {
-            V::Csi {
-                attributes,
-                node_publish_secret,
-                ..
-            } => {
-                if let Some(spc) = attributes.get("secretProviderClass") {
-                    n.add_ref("spc", spc);
-                }
-                if let Some(s) = node_publish_secret {
-                    n.add("secret", s);
-                }
-            }
-            V::Secret { secret_name, .. } => n.add("secret", secret_name),
-            V::Projected {
-                secrets,
-                secret_items,
-                ..
-            } => {
-                for s in secrets {
-                    n.add("secret", s);
-                }
-                for s in secret_items {
-                    n.add("secret", &s.secret);
-                }
-            }
-            V::Other => {}
-        }
+        volume(v, n);
     }
     for c in &p.containers {
         n.add("ctr", &c.name);
@@ -384,6 +359,39 @@ fn pod(p: &super::PodObs, n: &mut Names) {
     }
     if let Some(o) = &p.template_of {
         n.add("app", &o.name);
+    }
+}
+
+/// The names a pod volume holds: the SecretProviderClass a CSI volume names, the Secrets.
+fn volume(v: &super::VolumeObs, n: &mut Names) {
+    use super::VolumeSourceObs as V;
+    match &v.source {
+        V::Csi {
+            attributes,
+            node_publish_secret,
+            ..
+        } => {
+            if let Some(spc) = attributes.get("secretProviderClass") {
+                n.add_ref("spc", spc);
+            }
+            if let Some(s) = node_publish_secret {
+                n.add("secret", s);
+            }
+        }
+        V::Secret { secret_name, .. } => n.add("secret", secret_name),
+        V::Projected {
+            secrets,
+            secret_items,
+            ..
+        } => {
+            for s in secrets {
+                n.add("secret", s);
+            }
+            for s in secret_items {
+                n.add("secret", &s.secret);
+            }
+        }
+        V::Other => {}
     }
 }
 

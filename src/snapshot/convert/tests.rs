@@ -160,3 +160,37 @@ fn a_series_event_is_as_recent_and_as_frequent_as_its_series() {
     let obs = event(&legacy);
     assert_eq!((obs.count, obs.last_seen), (3, Some(last)));
 }
+
+/// A StatefulSet read from the API server (live, the lab's export) as its controller makes its
+/// pods: a template volume a claim template names is that claim's PersistentVolumeClaim in
+/// every pod (updateStorage), so the kept template holds no CSI volume of that name, and the
+/// workload keeps the volume as written, for the report to say why no pod mounts its SPC.
+#[test]
+fn a_stateful_set_s_claim_template_replaces_the_template_volume_of_its_name() {
+    let set: k8s_openapi::api::apps::v1::StatefulSet = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "db", "namespace": "data"},
+        "spec": {"serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}}, "spec": {
+                "containers": [{"name": "db", "volumeMounts": [
+                    {"name": "data", "mountPath": "/data"}, {"name": "kv", "mountPath": "/kv"}]}],
+                "volumes": [
+                    {"name": "data", "csi": {"driver": "secrets-store.csi.k8s.io",
+                        "volumeAttributes": {"secretProviderClass": "db-kv"}}},
+                    {"name": "kv", "csi": {"driver": "secrets-store.csi.k8s.io",
+                        "volumeAttributes": {"secretProviderClass": "other-kv"}}}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}}]}
+    }))
+    .unwrap();
+    let w = stateful_set(&set);
+    let replaced: Vec<&str> = w.claim_replaced.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(replaced, ["data"]);
+    let template = w
+        .template
+        .as_deref()
+        .expect("a template with a CSI volume is kept");
+    let csi: Vec<&str> = (template.volumes.iter())
+        .filter(|v| matches!(v.source, VolumeSourceObs::Csi { .. }))
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(csi, ["kv"], "{:?}", template.volumes);
+}

@@ -47,6 +47,7 @@ fn workload(
         file_shared: false,
         job: None,
         reloader: None,
+        claim_replaced: Vec::new(),
     }
 }
 
@@ -119,7 +120,29 @@ pub fn stateful_set(s: &StatefulSet) -> WorkloadObs {
             .unwrap_or(0)
             .max(0),
     });
+    let claims: Vec<&str> = (spec.iter())
+        .flat_map(|s| s.volume_claim_templates.iter().flatten())
+        .filter_map(|c| c.metadata.name.as_deref())
+        .collect();
+    obs.claim_replaced = (spec.and_then(|s| s.template.spec.as_ref()).iter())
+        .flat_map(|s| s.volumes.iter().flatten())
+        .filter(|v| v.csi.is_some() && claims.contains(&v.name.as_str()))
+        .map(volume)
+        .collect();
+    if let Some(t) = obs.template.as_deref_mut() {
+        without_claimed(t, &obs.claim_replaced);
+    }
     obs
+}
+
+/// `pod` (a StatefulSet's template as a pod) as the controller makes it: each volume of
+/// `replaced` is a PersistentVolumeClaim of the same name there, no CSI volume.
+pub fn without_claimed(pod: &mut PodObs, replaced: &[VolumeObs]) {
+    for v in &mut pod.volumes {
+        if replaced.iter().any(|r| r.name == v.name) {
+            v.source = VolumeSourceObs::Other;
+        }
+    }
 }
 
 pub fn daemon_set(d: &DaemonSet) -> WorkloadObs {

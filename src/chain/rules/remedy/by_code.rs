@@ -376,6 +376,13 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC708 => message_size::commands(cx, None),
         KVC709 => crate::chain::rules::mount::status_crd::commands(),
+        // Said only of an SPC checked on its own, with its StatefulSet's names (claim_replaced).
+        KVC710 => (
+            format!(
+                "kubectl get statefulset -n {ns} -o custom-columns=NAME:.metadata.name,CLAIMS:.spec.volumeClaimTemplates[*].metadata.name,VOLUMES:.spec.template.spec.volumes[*].name"
+            ),
+            "# rename the StatefulSet's CSI volume in spec.template.spec.volumes (and the volumeMounts meant for it) so no volumeClaimTemplates entry has its name".to_string(),
+        ),
         KVC801 => (
             show_spc(cx, "{.spec.secretObjects}"),
             edit_spc(cx, "secretObjects[].data[].objectName: the mounted file name (objectAlias if set)"),
