@@ -6,6 +6,7 @@
 //! names a Secret that is gone — a broken chain with no pod in it.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use super::catalog::Code;
@@ -13,6 +14,7 @@ use super::context::{AuthMode, Ctx};
 use super::index::{Consumer, HashMap, Index, SPC_ATTRIBUTE};
 use super::model::*;
 use super::rules;
+use super::rules::mount::claim_replaced;
 use crate::snapshot::{
     IngressObs, PodObs, SecretObjectSpec, SourceKind, SpcObs, VolumeObs, VolumeSourceObs,
     WorkloadObs,
@@ -34,6 +36,8 @@ pub(super) fn chains(
 ) -> Vec<Chain> {
     let snap = ix.snap;
     let mut out = Vec::new();
+    // The StatefulSets whose claim templates replace a CSI volume, found on first need.
+    let clashes = OnceCell::new();
     for spc in &snap.spcs.items {
         let ns = spc.namespace.as_str();
         // Pods not visible: whether anything mounts the SPC is unknown.
@@ -58,11 +62,11 @@ pub(super) fn chains(
                 let owner = owner_of(ix, c.pod);
                 if !owners.contains(&owner) {
                     owners.push(owner);
-                    out.push(chain(ix, spc, so, Start::Pod(*c), &parked));
+                    out.push(chain(ix, spc, so, Start::Pod(*c), &parked, &clashes));
                 }
             }
             for ing in ix.ingress_tls.get(&key).into_iter().flatten() {
-                out.push(chain(ix, spc, so, Start::Ingress(ing), &parked));
+                out.push(chain(ix, spc, so, Start::Ingress(ing), &parked, &clashes));
             }
         }
     }
@@ -279,12 +283,13 @@ fn parked_remedy(parked: &[Parked<'_>], spc: &str, ns: &str, secret: &str) -> Op
     })
 }
 
-fn chain(
-    ix: &Index<'_>,
+fn chain<'a>(
+    ix: &Index<'a>,
     spc: &SpcObs,
     so: &SecretObjectSpec,
     start: Start<'_>,
     parked: &[Parked<'_>],
+    clashes: &OnceCell<claim_replaced::Replaced<'a>>,
 ) -> Chain {
     let ns = spc.namespace.as_str();
     // An Ingress has no pod: the context carries only its namespace.
@@ -457,10 +462,16 @@ fn chain(
             if all_optional {
                 rules::consumers::offline::optional_unset(&mut f);
             }
+            if parked.is_empty() {
+                let clashes = clashes.get_or_init(|| claim_replaced::replaced(ix.snap));
+                claim_replaced::blocks(&mut f, spc, clashes);
+            }
             consumers.findings.push(f);
         }
         (Start::Pod(c), None) if offline => {
-            let f = rules::consumers::offline::never_mounted(&cx, &who, c.pod, secret, &uses);
+            let mut f = rules::consumers::offline::never_mounted(&cx, &who, c.pod, secret, &uses);
+            let clashes = clashes.get_or_init(|| claim_replaced::replaced(ix.snap));
+            claim_replaced::blocks(&mut f, spc, clashes);
             consumers.findings.push(f);
         }
         (Start::Pod(c), _) => {

@@ -119,3 +119,35 @@ fn a_claim_template_of_the_csi_volume_s_name_takes_its_place_in_every_pod() {
     }
     assert_eq!(code, 1, "an error finding: exit 1");
 }
+
+/// The lab's StatefulSet controller makes its pods as the real one does (updateStorage): the
+/// pods run with the claim's volume and mount no CSI volume, the SPC says why (KVC710), and the
+/// env reader of its synced Secret, which no pod makes, waits on that cause: its fix is
+/// KVC710's rename, not a second CSI volume beside the replaced one.
+#[test]
+fn in_the_lab_a_claim_template_s_pods_mount_no_csi_volume_and_the_missing_secret_waits_on_kvc710() {
+    let r = super::mmm_lab::report_after("claim-replaces-csi.yaml", &[], "CANARY-claim-lab");
+    assert_eq!(spc_codes(&r, "api-kv"), ["KVC710"], "{:#}", r["spcs"]);
+    let chains = r["chains"].as_array().expect("chains");
+    assert!(
+        chains
+            .iter()
+            .all(|c| c["volume"].as_str().unwrap_or_default().is_empty()),
+        "no pod mounts a CSI volume: {r:#}"
+    );
+    let f = (r["findings"].as_array().expect("findings").iter())
+        .find(|f| f["code"] == "KVC904")
+        .unwrap_or_else(|| panic!("the env reader's KVC904: {:#}", r["findings"]));
+    assert!(
+        f["message"].as_str().unwrap_or_default().contains(
+            "StatefulSet/web means to mount it, but its volumeClaimTemplates[secrets-store] takes the place of its CSI volume secrets-store in every pod (KVC710)"
+        ),
+        "{f:#}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap_or_default().starts_with(
+            "# fix KVC710 (StatefulSet/web: rename its CSI volume secrets-store) first"
+        ),
+        "{f:#}"
+    );
+}

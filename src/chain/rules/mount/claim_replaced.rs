@@ -73,6 +73,28 @@ pub(crate) fn check(cx: &Ctx, spc: &SpcObs, replaced: &Replaced<'_>) -> Vec<Find
     sets.iter().map(|c| finding(cx, spc, c)).collect()
 }
 
+/// A finding downstream of KVC710 (a synced Secret of `spc` no pod makes, KVC904): says which
+/// StatefulSet's claim template keeps the SPC unmounted, and its fix waits for KVC710's, as
+/// adding another CSI volume beside the replaced one would leave two volumes meant as one.
+pub(crate) fn blocks(f: &mut Finding, spc: &SpcObs, replaced: &Replaced<'_>) {
+    let key = (spc.namespace.as_str(), spc.name.as_str());
+    let Some(first) = replaced.get(&key).and_then(|c| c.first()) else {
+        return;
+    };
+    let (set, volume) = (first.set.name.as_str(), first.volume.name.as_str());
+    f.message = format!(
+        "{}; StatefulSet/{set} means to mount it, but its volumeClaimTemplates[{volume}] takes the place of its CSI volume {volume} in every pod (KVC710)",
+        f.message
+    )
+    .into();
+    f.fix = format!(
+        "# fix KVC710 (StatefulSet/{set}: rename its CSI volume {volume}) first: its pods then mount SecretProviderClass {} and the driver creates the Secret",
+        spc.name
+    )
+    .into();
+    f.show_safely();
+}
+
 fn finding(cx: &Ctx, spc: &SpcObs, clash: &Clash<'_>) -> Finding {
     let (w, v) = (clash.set, clash.volume);
     let (ns, set, volume) = (spc.namespace.as_str(), w.name.as_str(), v.name.as_str());

@@ -144,7 +144,8 @@ impl World {
             let name = format!("{}-{}", wk.2, first + i);
             // The partition is compared with the index, not the ordinal.
             let t = if (i as i32) < partition { &current } else { t };
-            self.create_from_template(&wk.1, &name, t, owner.clone());
+            let t = with_claims(set, t, &name);
+            self.create_from_template(&wk.1, &name, &t, owner.clone());
         }
         if !on_delete && proceed {
             self.roll_stateful(wk, set, revision);
@@ -196,6 +197,44 @@ impl World {
                 .insert(wl.uid(), (revision.to_string(), t.clone()));
         }
     }
+}
+
+/// Pod `pod`'s template with the set's claim templates as its volumes, as the controller's
+/// `updateStorage` makes them: one PersistentVolumeClaim `<claim>-<pod>` per claim template,
+/// in place of a template volume of the same name (a CSI volume so named is never mounted:
+/// KVC710).
+fn with_claims<'t>(
+    set: &StatefulSet,
+    t: &'t PodTemplateSpec,
+    pod: &str,
+) -> std::borrow::Cow<'t, PodTemplateSpec> {
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaimVolumeSource, Volume};
+    let claims: Vec<&str> = (set.spec.iter())
+        .flat_map(|s| s.volume_claim_templates.iter().flatten())
+        .filter_map(|c| c.metadata.name.as_deref())
+        .collect();
+    if claims.is_empty() {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    let mut t = t.clone();
+    let volumes =
+        (t.spec.get_or_insert_with(Default::default).volumes).get_or_insert_with(Default::default);
+    volumes.retain(|v| !claims.contains(&v.name.as_str()));
+    for (i, claim) in claims.iter().enumerate() {
+        let source = PersistentVolumeClaimVolumeSource {
+            claim_name: format!("{claim}-{pod}"),
+            read_only: None,
+        };
+        volumes.insert(
+            i,
+            Volume {
+                name: claim.to_string(),
+                persistent_volume_claim: Some(source),
+                ..Default::default()
+            },
+        );
+    }
+    std::borrow::Cow::Owned(t)
 }
 
 #[cfg(test)]
