@@ -1,0 +1,143 @@
+//! Audit XB-users: the TUI as a trainer, an operator and a developer meet it at 80×24,
+//! checked against README "TUI" and "Keys" and docs/scenarios.md "Lessons": every line of a
+//! pane is reachable and a pane cut short says so; the break menu says what `enter` does to
+//! the selected fault; a lesson's "break it" step says when following it would repair.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kvchain::chain::{Chain, diagnose};
+use kvchain::source::lab::{self, faults, lesson::LessonRun};
+use kvchain::source::{FaultInfo, SourceEvent};
+use kvchain::ui::app::{App, AppEvent, Pane};
+use kvchain::ui::config::UiConfig;
+use kvchain::ui::testing::{lab_snapshot, lab_status};
+use kvchain::ui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+fn lab_default() -> kvchain::snapshot::Snapshot {
+    lab::run_check("default", None).expect("built-in scenario")
+}
+
+/// The TUI on the lab's `default` scenario showing `chains` only, at `w`×`h`.
+fn app_on(chains: Vec<Chain>, config: UiConfig, w: u16, h: u16) -> App {
+    let snapshot = lab_default();
+    let mut app = App::new(snapshot.source.clone(), config);
+    app.update(AppEvent::Resize(w, h));
+    app.apply(Arc::new(snapshot), chains);
+    app
+}
+
+fn catalog_chain() -> Chain {
+    (diagnose(&lab_default()).into_iter())
+        .find(|c| c.pod.starts_with("catalog-"))
+        .expect("the catalog chain (KVC601)")
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn screen(app: &mut App) -> (Terminal<TestBackend>, String) {
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    let s = t.backend().to_string();
+    (t, s)
+}
+
+/// The bottom border row of `area`, as drawn.
+fn bottom_border(app: &mut App, area: impl Fn(&App) -> Rect) -> String {
+    let (t, _) = screen(app);
+    let r = area(app);
+    let buf = t.backend().buffer();
+    (r.x..r.x + r.width)
+        .map(|x| buf[(x, r.y + r.height - 1)].symbol())
+        .collect()
+}
+
+/// `lines A–B of N` on a border, as numbers.
+fn lines_mark(border: &str) -> Option<(usize, usize, usize)> {
+    let at = border.find("lines ")?;
+    let rest = &border[at + "lines ".len()..];
+    let (a, rest) = rest.split_once('–')?;
+    let (b, rest) = rest.split_once(" of ")?;
+    let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((a.parse().ok()?, b.parse().ok()?, n.parse().ok()?))
+}
+
+/// README "TUI", Detail and Events: at 80×24 the catalog chain's finding (KVC601: fix,
+/// evidence, `about`) is taller than the detail pane and its events than the events pane.
+/// The panes scrolled, but nothing said there was more: the last row read as the end.
+#[test]
+fn a_detail_or_events_pane_cut_short_says_which_lines_show_and_reaches_the_last() {
+    for (pane, area) in [
+        (
+            Pane::Detail,
+            (|a: &App| a.areas().detail) as fn(&App) -> Rect,
+        ),
+        (Pane::Events, |a: &App| a.areas().events),
+    ] {
+        let mut app = app_on(vec![catalog_chain()], UiConfig::default(), 80, 24);
+        let border = bottom_border(&mut app, area);
+        let (first, last, total) =
+            lines_mark(&border).unwrap_or_else(|| panic!("{pane:?}: no mark on {border:?}"));
+        assert_eq!(first, 1, "{pane:?}: {border}");
+        assert!(last < total, "{pane:?}: {border}");
+        while app.focus != pane {
+            press(&mut app, KeyCode::Tab);
+        }
+        press(&mut app, KeyCode::Char('G'));
+        let border = bottom_border(&mut app, area);
+        let (_, last, n) = lines_mark(&border).expect("mark after G");
+        assert_eq!((last, n), (total, total), "{pane:?}: {border}");
+    }
+    // Tall enough for all of it: no mark.
+    let mut app = app_on(vec![catalog_chain()], UiConfig::default(), 120, 100);
+    let border = bottom_border(&mut app, |a| a.areas().detail);
+    assert_eq!(lines_mark(&border), None, "{border}");
+}
+
+/// README "Keys" (`?`, disabled actions said why) at 80×24: the help's right column ended
+/// with the reasons keys are disabled and the config file's path, cut at the overlay's edge.
+/// Every line of it is reachable now: wrapped, scrolled with j/k, its border saying so.
+#[test]
+fn every_line_of_the_help_is_reachable_at_80x24() {
+    let path = "/home/operator/.config/kvchain/profiles/aks-prod-westeurope/config.yaml";
+    let config = UiConfig {
+        read_only: true,
+        no_reveal: true,
+        file: Some(path.into()),
+        ..UiConfig::default()
+    };
+    let mut app = app_on(vec![catalog_chain()], config, 80, 24);
+    press(&mut app, KeyCode::Char('?'));
+    let squeeze = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && !"│┌┐└┘─".contains(*c))
+            .collect()
+    };
+    let mut seen = String::new();
+    let mut marked = false;
+    for _ in 0..30 {
+        let (_, s) = screen(&mut app);
+        // The right column, where the path is: from the middle to the overlay's border.
+        for row in s.lines() {
+            // TestBackend quotes each row: column x is char x + 1.
+            let right: String = row.chars().skip(40).take(38).collect();
+            seen.push_str(&squeeze(&right));
+        }
+        marked |= s.contains("lines 1–");
+        press(&mut app, KeyCode::Char('j'));
+    }
+    assert!(marked, "the help's border says which lines show");
+    assert!(seen.contains("--no-reveal"), "{seen}");
+    assert!(seen.contains(&squeeze(path)), "{seen}");
+    // The default help still fits 80×24 whole: no mark.
+    let mut app = app_on(vec![catalog_chain()], UiConfig::default(), 80, 24);
+    press(&mut app, KeyCode::Char('?'));
+    let (_, s) = screen(&mut app);
+    assert!(!s.contains("lines 1–"), "{s}");
+    assert!(s.contains("j/k scroll what it cuts"), "{s}");
+}
