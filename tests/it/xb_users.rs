@@ -141,3 +141,75 @@ fn every_line_of_the_help_is_reachable_at_80x24() {
     assert!(!s.contains("lines 1–"), "{s}");
     assert!(s.contains("j/k scroll what it cuts"), "{s}");
 }
+
+/// The lab's status with every fault of the catalogue, `active` applied.
+fn catalogue_status(active: &[&str]) -> kvchain::source::LabStatus {
+    let mut lab = lab_status();
+    lab.faults = (faults::CATALOGUE.iter())
+        .map(|f| FaultInfo {
+            id: f.id.into(),
+            title: f.title.into(),
+            link: f.link,
+            active: active.contains(&f.id),
+            target: None,
+            reach: None,
+        })
+        .collect();
+    lab
+}
+
+fn menu_app(lab: kvchain::source::LabStatus, w: u16, h: u16) -> App {
+    let mut app = App::new(lab_snapshot("default").source, UiConfig::default());
+    app.update(AppEvent::Resize(w, h));
+    app.update(AppEvent::Source(SourceEvent::Lab(lab)));
+    app.apply(
+        Arc::new(lab_snapshot("default")),
+        kvchain::ui::testing::demo_chains(),
+    );
+    press(&mut app, KeyCode::Char('b'));
+    app
+}
+
+/// README "Keys" `b`: `enter` breaks a fault that is not applied and repairs one that is.
+/// The menu's border said `enter break/repair` whatever was selected: a trainer following
+/// "repair it" on a fault not applied broke it instead. It says which, before the key.
+#[test]
+fn the_break_menu_says_what_enter_does_to_the_selected_fault() {
+    let mut app = menu_app(catalogue_status(&["wrong-role"]), 80, 24);
+    let (_, s) = screen(&mut app);
+    assert!(s.contains("enter breaks it"), "{s}");
+    assert!(!s.contains("break/repair"), "{s}");
+    let wrong_role = (faults::CATALOGUE.iter())
+        .position(|f| f.id == "wrong-role")
+        .unwrap();
+    for _ in 0..wrong_role {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let (_, s) = screen(&mut app);
+    assert!(s.contains("enter repairs it"), "{s}");
+    assert!(!s.contains("enter breaks it"), "{s}");
+}
+
+/// README "Keys" `b`: a list taller than the screen says which faults show (`faults 1–11 of
+/// 14`). At 80×24 the eleventh's description wrapped onto a row past the bottom edge: the
+/// count named a fault whose text was cut. The faults it names are shown whole.
+#[test]
+fn the_break_menu_counts_only_faults_shown_whole() {
+    let mut app = menu_app(catalogue_status(&[]), 80, 24);
+    let (_, s) = screen(&mut app);
+    let at = s.find("faults ").expect("a count") + "faults ".len();
+    let (_, last) = s[at..].split_once('–').unwrap();
+    let last: usize = last.split(' ').next().unwrap().parse().unwrap();
+    let words: Vec<&str> = (s.split(|c: char| c.is_whitespace() || "\"│║┌┐└┘─".contains(c)))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let title: Vec<&str> = faults::CATALOGUE[last - 1]
+        .title
+        .split_whitespace()
+        .collect();
+    assert!(
+        words.windows(title.len()).any(|w| w == title.as_slice()),
+        "fault {last} ({:?}) is counted but not shown whole:\n{s}",
+        faults::CATALOGUE[last - 1].id
+    );
+}
