@@ -213,3 +213,47 @@ fn the_break_menu_counts_only_faults_shown_whole() {
         faults::CATALOGUE[last - 1].id
     );
 }
+
+/// docs/scenarios.md "Lessons": the break menu toggles, so a step asking the class to break a
+/// fault the trainer has broken already would repair it when followed literally. `breaks`
+/// names that fault (checked against the catalogue, as `repairs`) and the step says so.
+#[test]
+fn a_break_it_step_says_when_its_fault_is_applied_already() {
+    let spec = |yaml: &str| {
+        serde_yaml::from_str::<lab::lesson::LessonSpec>(yaml)
+            .unwrap()
+            .build("l".into())
+    };
+    let err = spec("title: t\nsteps:\n  - text: break it\n    breaks: nope\n").unwrap_err();
+    assert_eq!(err, "spec.steps[0].breaks: unknown fault \"nope\"");
+    let lesson =
+        spec("title: t\nsteps:\n  - text: break it\n    breaks: remove-role-assignment\n").unwrap();
+    let run = LessonRun::new(lesson, ("shop".into(), "checkout".into()));
+    assert_eq!(run.break_note(|_| false, "b", "n"), None);
+    let note = run.break_note(|_| true, "b", "n").expect("applied already");
+    assert!(
+        note.contains("b, remove-role-assignment, enter would repair it"),
+        "{note}"
+    );
+}
+
+/// The built-in lessons: each step whose text asks the class to break a fault
+/// (`break it: b, FAULT, enter`) names it in `breaks`, so the pane can warn.
+#[test]
+fn the_built_in_break_it_steps_name_their_fault() {
+    let mut asked = 0;
+    for name in ["six-hops", "rotation"] {
+        let src = lab::open(lab::lesson_scenario(name).unwrap(), None).unwrap();
+        let (lesson, _) = lab::find_lesson(&src, name).unwrap();
+        for step in &lesson.steps {
+            let text = step.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let Some((_, after)) = text.split_once("break it: b, ") else {
+                continue;
+            };
+            let fault = after.split(',').next().unwrap();
+            asked += 1;
+            assert_eq!(step.breaks.as_deref(), Some(fault), "{name}: {text}");
+        }
+    }
+    assert!(asked > 0, "six-hops asks the class to break a hop");
+}
