@@ -257,3 +257,27 @@ fn the_built_in_break_it_steps_name_their_fault() {
     }
     assert!(asked > 0, "six-hops asks the class to break a hop");
 }
+
+/// README "Live clusters": a broken kubeconfig is named as the user gave it (`no context
+/// named X in --kubeconfig /x`), and `check` exits 2 on an input it cannot read. A
+/// `--kubeconfig` naming a missing file said `/x: cannot read /x: No such file…`: the path
+/// twice, the flag not at all.
+#[test]
+fn a_missing_kubeconfig_file_is_named_once_with_its_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aks-prod.yaml");
+    let path = path.to_str().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--kubeconfig", path, "-o", "text"])
+        .env_remove("KUBECONFIG")
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("--kubeconfig {path}: cannot read it: ")),
+        "{err}"
+    );
+    assert_eq!(err.matches(path).count(), 1, "{err}");
+}
