@@ -281,3 +281,20 @@ fn a_missing_kubeconfig_file_is_named_once_with_its_flag() {
     );
     assert_eq!(err.matches(path).count(), 1, "{err}");
 }
+
+/// README "Lab": `kvchain demo NAME` opens a built-in scenario. A mistyped name was said as
+/// `kvchain: --lab: unknown scenario …`, a flag the user never typed; `check --lab` keeps it.
+#[test]
+fn a_mistyped_demo_scenario_names_demo_not_a_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["demo", "rotation"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("kvchain: demo: unknown scenario rotation (built-in: default"),
+        "{err}"
+    );
+    assert!(!err.contains("--lab"), "{err}");
+}
