@@ -35,7 +35,19 @@ async fn open_lab(
         Some(own) if scenario == "default" => own,
         _ => scenario,
     };
-    let lab = source::lab::open(scenario, speed)?;
+    // `kvchain demo NAME` names no --lab flag: its mistyped scenario is `demo`'s argument
+    // (it said `--lab: unknown scenario …`, audit XB-users).
+    let lab = source::lab::open(scenario, speed).map_err(|e| {
+        match e.downcast::<crate::input::InputError>() {
+            Ok(mut e) => {
+                if e.location == "--lab" {
+                    e.location = "demo".into();
+                }
+                anyhow::Error::new(e)
+            }
+            Err(e) => e,
+        }
+    })?;
     let lesson = match lesson {
         Some(name) => {
             let run = source::lab::lesson::start(&lab, name)

@@ -60,6 +60,9 @@ pub struct App {
     link_focus: Option<LinkKind>,
     pub detail_scroll: u16,
     pub events_scroll: u16,
+    /// Rows of the help scrolled past: at 80×24 its columns, a config path or the reasons
+    /// keys are disabled, can be taller than the screen.
+    pub help_scroll: u16,
     /// Events of the selected pod (indexes into `snapshot.events`), classified.
     pub pod_events: Vec<ClassifiedEvent>,
     /// Events on the selected pod's name that an earlier pod of that name got (another
@@ -148,6 +151,7 @@ impl App {
             link_focus: None,
             detail_scroll: 0,
             events_scroll: 0,
+            help_scroll: 0,
             pod_events: Vec::new(),
             earlier_pod_events: 0,
             timeline: None,

@@ -37,6 +37,11 @@ pub struct StepSpec {
     /// not applied: the pane says so then (audit XA-more).
     #[serde(default)]
     pub repairs: Option<String>,
+    /// The fault the step's text asks the class to break from the break menu (its mirror:
+    /// while it is applied already, the same keys would repair it; the pane says so then,
+    /// audit XB-users).
+    #[serde(default)]
+    pub breaks: Option<String>,
     /// When the step is done; without one, the trainer moves on with `n`.
     #[serde(default)]
     pub check: Option<CheckSpec>,
@@ -75,6 +80,8 @@ pub struct LessonStep {
     pub fault: Option<String>,
     /// The fault the step asks to repair: `repairs`, else `fault`.
     pub repairs: Option<String>,
+    /// The fault the step asks the class to break.
+    pub breaks: Option<String>,
     pub check: Option<Check>,
 }
 
@@ -157,6 +164,11 @@ impl LessonSpec {
             {
                 return Err(format!("spec.steps[{i}].repairs: unknown fault {f:?}"));
             }
+            if let Some(f) = &s.breaks
+                && super::faults::find(f).is_none()
+            {
+                return Err(format!("spec.steps[{i}].breaks: unknown fault {f:?}"));
+            }
             let check = match s.check {
                 None => None,
                 Some(c) if c.healthy => {
@@ -195,6 +207,7 @@ impl LessonSpec {
                 text: s.text.trim().to_string(),
                 link: s.link,
                 repairs: s.repairs.or_else(|| s.fault.clone()),
+                breaks: s.breaks,
                 fault: s.fault,
                 check,
             });
@@ -278,6 +291,21 @@ impl LessonRun {
         }
         Some(format!(
             "{f} is not applied now (its break was skipped, or it is repaired already): nothing to repair, and {menu}, {f}, enter would break it; {next} moves on"
+        ))
+    }
+
+    /// What the current step's "break it" keys do when its fault is applied already (by the
+    /// trainer, or left by a skipped step): the menu toggles, so `menu`, the fault, enter
+    /// would repair it, and the step's check may wait on something else broken first.
+    pub fn break_note(
+        &self,
+        active: impl Fn(&str) -> bool,
+        menu: &str,
+        next: &str,
+    ) -> Option<String> {
+        let f = self.current()?.breaks.as_deref()?;
+        active(f).then(|| format!(
+            "{f} is applied already: nothing to break, and {menu}, {f}, enter would repair it; {next} moves on"
         ))
     }
 

@@ -175,8 +175,10 @@ fn load(args: &KubeArgs) -> Result<Loaded, ConnectError> {
     let mut files = Vec::new();
     let kubeconfig = match &args.kubeconfig {
         Some(path) => {
-            files.push(format!("--kubeconfig {}", path.display()));
-            Some(read(path)?)
+            let name = format!("--kubeconfig {}", path.display());
+            let read = read(path, &name)?;
+            files.push(name);
+            Some(read)
         }
         None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
             // Like kubectl: KUBECONFIG replaces ~/.kube/config, and files in it that do not
@@ -189,8 +191,9 @@ fn load(args: &KubeArgs) -> Result<Loaded, ConnectError> {
                             .push(format!("KUBECONFIG file {} (no such file)", path.display()));
                         continue;
                     }
-                    let next = read(&path)?;
-                    files.push(format!("KUBECONFIG file {}", path.display()));
+                    let name = format!("KUBECONFIG file {}", path.display());
+                    let next = read(&path, &name)?;
+                    files.push(name);
                     merged = Some(match merged {
                         None => next,
                         Some(m) => m.merge(next).map_err(|e| {
@@ -205,7 +208,7 @@ fn load(args: &KubeArgs) -> Result<Loaded, ConnectError> {
                 match default_path() {
                     Some(p) if p.exists() => {
                         files.push(p.display().to_string());
-                        Some(read(&p)?)
+                        Some(read(&p, &p.display().to_string())?)
                     }
                     Some(p) => {
                         looked_for.push(format!("{} (no such file)", p.display()));
@@ -292,11 +295,18 @@ pub fn timed_out(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Service(inner) if inner.is::<RequestTimeout>())
 }
 
-/// Errors name the file, the line and column and what is wrong, never a line of it: a
-/// kubeconfig holds tokens and keys ([`describe`]).
-fn read(path: &Path) -> Result<Kubeconfig, ConnectError> {
-    Kubeconfig::read_from(path)
-        .map_err(|e| ConnectError::Other(anyhow::anyhow!("{}: {}", path.display(), describe(&e))))
+/// Errors name the file as the user gave it (`name`: `--kubeconfig /x`, `KUBECONFIG file
+/// /x`), the line and column and what is wrong, never a line of it: a kubeconfig holds tokens
+/// and keys ([`describe`]). A file that cannot be read is named once, with the flag: it read
+/// `/x: cannot read /x: …`, the path twice and the flag not at all (audit XB-users).
+fn read(path: &Path, name: &str) -> Result<Kubeconfig, ConnectError> {
+    Kubeconfig::read_from(path).map_err(|e| {
+        let what = match &e {
+            kube::config::KubeconfigError::ReadConfig(io, _) => format!("cannot read it: {io}"),
+            other => describe(other),
+        };
+        ConnectError::Other(anyhow::anyhow!("{name}: {what}"))
+    })
 }
 
 fn default_path() -> Option<std::path::PathBuf> {

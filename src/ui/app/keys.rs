@@ -101,14 +101,17 @@ impl App {
                 }
                 _ => {}
             },
-            Mode::Help => {
-                if matches!(
-                    self.keymap.action(&key),
-                    Some(UiAction::Back | UiAction::Help | UiAction::Quit)
-                ) {
-                    self.mode = Mode::Normal;
-                }
-            }
+            // The moving keys scroll a help taller than the screen (bounded when drawn).
+            Mode::Help => match self.keymap.action(&key) {
+                Some(UiAction::Back | UiAction::Help | UiAction::Quit) => self.mode = Mode::Normal,
+                Some(UiAction::Down) => self.help_scroll = self.help_scroll.saturating_add(1),
+                Some(UiAction::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(UiAction::PageDown) => self.help_scroll = self.help_scroll.saturating_add(10),
+                Some(UiAction::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(10),
+                Some(UiAction::Top) => self.help_scroll = 0,
+                Some(UiAction::Bottom) => self.help_scroll = 10_000,
+                _ => {}
+            },
             Mode::LabMenu { selected } => self.lab_menu_key(key, selected, fx),
             Mode::Confirm {
                 action,
@@ -376,7 +379,10 @@ impl App {
                 let text = self.themes_line();
                 self.say(text, Level::Info)
             }
-            (Some("help"), _) => self.mode = Mode::Help,
+            (Some("help"), _) => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             (Some("ctx" | "context"), arg) => {
                 match crate::ui::contexts::command(self.source.kind, arg) {
                     Ok((effect, text, level)) => {

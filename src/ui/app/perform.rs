@@ -105,7 +105,10 @@ impl App {
                     self.message = None;
                 }
             }
-            UiAction::Help => self.mode = Mode::Help,
+            UiAction::Help => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             // The status line names whose fix it is (audit OO4): on a link that is ok or
             // only blocked, `y` copies another link's fix.
             UiAction::CopyFix => match (self.fix_whose(), self.fix_command()) {

@@ -165,19 +165,46 @@ pub fn draw(f: &mut Frame, app: &App, selected: usize) {
     let offset = (last_of_selected + 1).saturating_sub(visible);
     // A list cut at the screen's edge says which faults show, as a confirmation taller than
     // the screen says its lines: the trainer looks for an id the lesson names.
-    let shown = (rows.get(offset).map(|(i, _)| *i))
-        .zip(rows.get((offset + visible).min(rows.len()).saturating_sub(1)))
-        .map(|(first, (last, _))| (first, *last));
+    // Counted whole: a fault whose description runs past the bottom edge is not "shown" (the
+    // count named it while its second line was cut off, audit XB-users).
+    let end = (offset + visible).min(rows.len());
+    let whole_last = match rows.get(end) {
+        Some((next, _)) if end > 0 && rows[end - 1].0 == *next => next.checked_sub(1),
+        _ => end
+            .checked_sub(1)
+            .and_then(|e| rows.get(e))
+            .map(|(i, _)| *i),
+    };
+    let whole_first = match rows.get(offset) {
+        Some((i, _)) if offset > 0 && rows[offset - 1].0 == *i => Some(i + 1),
+        other => other.map(|(i, _)| *i),
+    };
+    let shown = whole_first
+        .zip(whole_last)
+        // Only pieces of faults in view (a tiny terminal): the selected one is what shows.
+        .map(|(first, last)| {
+            if first > last {
+                (selected, selected)
+            } else {
+                (first, last)
+            }
+        });
     let scrolled = match shown {
         Some((first, last)) if first > 0 || last + 1 < faults_n => {
             format!("· j/k: faults {}–{} of {faults_n} ", first + 1, last + 1)
         }
         _ => String::new(),
     };
+    // `enter` toggles: the hint says which it does to the selected fault before it is
+    // pressed (a lesson's "repair it" on a fault not applied would break it, audit XB-users).
+    let verb = match lab.faults.get(selected) {
+        Some(f) if f.active => "enter repairs it",
+        _ => "enter breaks it",
+    };
     let hint = if app.read_only() {
         format!(" view-only (--read-only) {scrolled}· esc close ")
     } else {
-        format!(" enter break/repair · g/G first/last {scrolled}· esc close ")
+        format!(" {verb} · g/G first/last {scrolled}· esc close ")
     };
     let block = Block::bordered()
         .title(format!(

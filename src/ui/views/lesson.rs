@@ -148,7 +148,12 @@ fn content(app: &App, run: &LessonRun) -> (String, Vec<Line<'static>>) {
     }
     // The break menu toggles: "repair it" with the fault not applied would break it.
     let menu = app.keymap.hint(UiAction::LabMenu);
-    if let Some(note) = run.repair_note(|id| app.fault_active(id), &menu, &next) {
+    let active = |id: &str| app.fault_active(id);
+    let notes = [
+        run.repair_note(active, &menu, &next),
+        run.break_note(active, &menu, &next),
+    ];
+    for note in notes.into_iter().flatten() {
         let last = lines.pop().unwrap_or_default();
         lines.push(Line::styled(format!("! {note}"), t.status(Status::Warning)));
         lines.push(last);

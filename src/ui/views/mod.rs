@@ -50,7 +50,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         notice::lab_fallback(f, app);
     }
     match &app.mode {
-        Mode::Help => overlay::help(f, app),
+        Mode::Help => app.help_scroll = overlay::help(f, app),
         Mode::LabMenu { selected } => lab_menu::draw(f, app, *selected),
         Mode::Confirm {
             prompt,

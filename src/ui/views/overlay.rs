@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Wrap};
 
 use crate::chain::Status;
 use crate::ui::app::App;
-use crate::ui::keymap::Group;
+use crate::ui::keymap::{Group, UiAction};
 use crate::ui::layout::{MIN_HEIGHT, MIN_WIDTH};
 
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -126,8 +126,11 @@ pub fn loading(f: &mut Frame, app: &App) {
     }
 }
 
-/// Help, generated from the key table: what is bound is what is listed.
-pub fn help(f: &mut Frame, app: &App) {
+/// Help, generated from the key table: what is bound is what is listed. Returns the offset it
+/// is drawn scrolled by, bounded to its text: at 80×24 its columns fill the screen, and a
+/// config path or the reasons keys are disabled ran past its edges, cut with no sign (audit
+/// XB-users); they wrap, and a help taller than the screen scrolls and says which lines show.
+pub fn help(f: &mut Frame, app: &App) -> u16 {
     let t = &app.theme;
     let area = f.area();
     let r = centered(
@@ -136,7 +139,7 @@ pub fn help(f: &mut Frame, app: &App) {
         area.height.saturating_sub(2),
     );
     f.render_widget(Clear, r);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         // ctrl-z is outside the table (app::keys takes it first in every mode): said here,
         // where 80×24 has room, rather than on a row the columns have none for.
         .title(" Keys — esc closes · ctrl-z suspends (fg resumes) ")
@@ -144,7 +147,6 @@ pub fn help(f: &mut Frame, app: &App) {
         .border_style(t.border(true))
         .style(t.base());
     let inner = block.inner(r);
-    f.render_widget(block, r);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
     let group_lines = |groups: &[Group]| {
@@ -217,6 +219,34 @@ pub fn help(f: &mut Frame, app: &App) {
         ),
         t.muted(),
     ));
-    f.render_widget(Paragraph::new(left_lines), left);
-    f.render_widget(Paragraph::new(right_lines), right);
+    // How to reach what a pane cuts: said once here (on the border, as the columns fill
+    // 80×24), not on every pane's; each pane's border says which of its lines show.
+    let hint = |a: UiAction| app.keymap.hint(a);
+    block = block.title_bottom(Line::styled(
+        format!(
+            " {} to a pane, {}/{} scroll what it cuts ",
+            hint(UiAction::NextPane),
+            hint(UiAction::Down),
+            hint(UiAction::Up)
+        ),
+        t.muted(),
+    ));
+    let wrap = Wrap { trim: false };
+    let (left_p, right_p) = (
+        Paragraph::new(left_lines).wrap(wrap),
+        Paragraph::new(right_lines).wrap(wrap),
+    );
+    let total = left_p
+        .line_count(left.width)
+        .max(right_p.line_count(right.width));
+    let scroll = super::scroll::clamp_rows(total, r, app.help_scroll);
+    if let Some(mark) = super::scroll::shown(total, r, scroll) {
+        let keys = format!("{}/{}:", hint(UiAction::Down), hint(UiAction::Up));
+        block =
+            block.title_bottom(Line::styled(format!(" {keys}{mark}"), t.accent()).right_aligned());
+    }
+    f.render_widget(block, r);
+    f.render_widget(left_p.scroll((scroll, 0)), left);
+    f.render_widget(right_p.scroll((scroll, 0)), right);
+    scroll
 }

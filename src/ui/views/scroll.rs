@@ -12,6 +12,24 @@ pub fn clamp(p: &Paragraph, area: Rect, scroll: u16) -> u16 {
     scroll.min(max_scroll(p.line_count(inner_width), area.height))
 }
 
+/// `scroll` bounded for a pane of `area` whose text takes `total` rows inside its border.
+pub fn clamp_rows(total: usize, area: Rect, scroll: u16) -> u16 {
+    scroll.min(max_scroll(total + 2, area.height))
+}
+
+/// Which rows a bordered pane shows when its text (`total` rows inside the border) is taller
+/// than it, for its bottom border: ` lines 3–12 of 40 `. None when every row shows: text cut
+/// at the pane's edge with no sign read as the whole of it (audit XB-users).
+pub fn shown(total: usize, area: Rect, scroll: u16) -> Option<String> {
+    let rows = usize::from(area.height.saturating_sub(2));
+    if total <= rows {
+        return None;
+    }
+    let first = usize::from(scroll) + 1;
+    let last = (usize::from(scroll) + rows).min(total);
+    Some(format!(" lines {first}–{last} of {total} "))
+}
+
 /// The largest useful offset: content rows (borders included) past the pane's height.
 fn max_scroll(content_rows: usize, pane_rows: u16) -> u16 {
     let past = content_rows.saturating_sub(usize::from(pane_rows));
@@ -39,6 +57,15 @@ mod tests {
         let area = Rect::new(0, 0, 40, 12);
         assert_eq!(clamp(&p, area, 10_000), 20);
         assert_eq!(clamp(&p, area, 3), 3);
+    }
+
+    #[test]
+    fn a_pane_taller_than_its_text_has_no_mark() {
+        let area = Rect::new(0, 0, 40, 12);
+        assert_eq!(shown(10, area, 0), None);
+        assert_eq!(shown(30, area, 0).as_deref(), Some(" lines 1–10 of 30 "));
+        assert_eq!(shown(30, area, 20).as_deref(), Some(" lines 21–30 of 30 "));
+        assert_eq!(clamp_rows(30, area, 10_000), 20);
     }
 
     #[test]
