@@ -28,8 +28,9 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         return false; // most chains: no success signals to gather
     }
     let signals = history::Signals::of(cx);
-    // When the grants were made that 403s recorded before them were refused for want of.
-    let mut granted_at: Option<jiff::Timestamp> = None;
+    // When the grants were made (or the credentials changed) that failures recorded before
+    // them were refused for want of, and which of the two it was.
+    let mut granted_at: Option<(jiff::Timestamp, &'static str)> = None;
     // Decided before any event adds findings: "clean" means the objects showed no problem.
     // Per event: whether it is current, and whether it only restates an earlier failure.
     let mut current: Vec<(bool, bool)> = cx
@@ -47,8 +48,14 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 .or_else(|| vault_object::back_now(cx, *code, e, clean))
                 .or_else(|| history::firewall_open_now(cx, *code, e, clean))
                 .or_else(|| {
-                    let (why, at) = history::granted_since(cx, *code, e)?;
-                    granted_at = Some(granted_at.map_or(at, |t| t.max(at)));
+                    let (why, at, what) = match history::granted_since(cx, *code, e) {
+                        Some((why, at)) => (why, at, "the 403s before it, which predate the grant made"),
+                        None => {
+                            let (why, at) = history::fic_changed_since(cx, *code, e)?;
+                            (why, at, "the refused token exchanges before it, which predate the credential's change")
+                        }
+                    };
+                    granted_at = Some(granted_at.filter(|(t, _)| *t >= at).unwrap_or((at, what)));
                     Some(why)
                 }) {
                 Some(why) => {
@@ -61,8 +68,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         })
         .collect();
     let has_cause = current.iter().any(|&(now, followup)| now && !followup);
-    if !has_cause && let Some(at) = granted_at {
-        restated_before_grant(cx, links, &mut current, at);
+    if !has_cause && let Some((at, what)) = granted_at {
+        restated_before_grant(cx, links, &mut current, at, what);
     }
     // Links whose objects were read and showed nothing wrong, before any event is folded in.
     let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
@@ -288,20 +295,19 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
 
 /// The kubelet's timeout (`Unable to attach or mount volumes`, FACTS §3) names no cause: it
 /// restates the attempts before it. With no current cause left, one last seen before the
-/// grant (made at `at`) that the 403s before it were refused for restates those 403s, and is
-/// history with them (FACTS §11), not a failure "no rule explains" (KVC701).
+/// grant (or the credential's change) made at `at` that the failures before it were refused
+/// for restates them (`what`), and is history with them (FACTS §11), not a failure "no rule
+/// explains" (KVC701).
 fn restated_before_grant(
     cx: &Ctx,
     links: &mut [Link],
     current: &mut [(bool, bool)],
     at: jiff::Timestamp,
+    what: &str,
 ) {
     for ((code, e), now) in cx.events.iter().zip(current.iter_mut()) {
         if now.0 && now.1 && e.last_seen.is_some_and(|seen| seen < at) {
-            let why = format!(
-                "it restates the 403s before it, which predate the grant made at {}",
-                crate::glance::time(at)
-            );
+            let why = format!("it restates {what} at {}", crate::glance::time(at));
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             history::record(&mut links[link.index()], *code, e, why);
             *now = (false, false);

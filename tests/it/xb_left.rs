@@ -1,0 +1,174 @@
+//! Audit XB-left: the leftovers the last audits named, each made true. Lab scenarios are
+//! tests/fixtures/lab/xb-left-*.yaml (written from docs/scenarios.md's format); their vault
+//! values are canaries (`CANARY-xblef-`) that no output may show.
+
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use kvchain::chain::model::Chain;
+use kvchain::chain::{Code, LinkKind, Status, diagnose};
+use kvchain::snapshot::{Observed, Snapshot};
+use kvchain::source::lab::{self, export, world::World};
+use serde_json::Value;
+
+use super::mmm_lab::{fixture, link, report_after};
+
+const CANARY: &str = "CANARY-xblef";
+const FIC: &str = "xb-left-fic-corrected.yaml";
+
+/// The lab of `name` run for `secs` seconds, as kvchain observes it.
+fn lab_at(name: &str, secs: u64) -> Snapshot {
+    let sc = lab::load(fixture(name).to_str().unwrap()).expect("scenario loads");
+    let mut w = World::new(sc);
+    w.advance(Duration::from_secs(secs));
+    export::snapshot(&w)
+}
+
+fn codes(r: &Value) -> Vec<String> {
+    (r["findings"].as_array().unwrap().iter())
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn exit_code(name: &str, extra: &[&str]) -> Option<i32> {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "--lab"])
+        .arg(fixture(name))
+        .args(extra)
+        .args(["-o", "json"])
+        .output()
+        .unwrap()
+        .status
+        .code()
+}
+
+/// Every federated credential of the lab's identity changed at `at` (None: not known).
+fn set_fic_times(s: &mut Snapshot, at: Option<jiff::Timestamp>) {
+    for i in &mut s.azure.identities.items {
+        if let Observed::Known(fics) = &mut i.federated_credentials {
+            for f in fics {
+                f.modified_at = at;
+            }
+        }
+    }
+}
+
+fn federation(c: &Chain) -> &kvchain::chain::model::Link {
+    c.link(LinkKind::Federation)
+}
+
+/// FACTS §11 ("Evidence ages"; AADSTS70021): the credential's issuer corrected in place at
+/// 2m30s (ARM's `systemData.lastModifiedAt`, REST spec 2023-01-31), the kubelet's retry due
+/// at about 4m. The AADSTS70021 FailedMounts were all refused before the credential changed:
+/// history, as a 403 before the grant is. At 3m: no finding (not KVC405 "failed, now looks
+/// right"), the Federation link ok with the events kept as history saying they predate the
+/// change, the mount pending, no credential created or updated, exit 0. Settled (5m):
+/// mounted, healthy. Before, KVC405 stood at 3m.
+#[test]
+fn refusals_before_a_credential_was_corrected_in_place_are_history() {
+    let r = report_after(FIC, &["--for", "3m"], CANARY);
+    assert!(codes(&r).is_empty(), "{r}");
+    let chain = &r["chains"][0];
+    let fed = link(chain, "federation");
+    assert_eq!(fed["status"], "ok", "{fed}");
+    let history = (fed["facts"].as_array().into_iter().flatten())
+        .find(|f| f["label"] == "history (KVC405)")
+        .unwrap_or_else(|| panic!("{fed}"));
+    let text = history["observed"].as_str().unwrap();
+    assert!(
+        text.contains("AADSTS70021")
+            && text.contains("predates the credential's change: fic-api")
+            && text.contains("09:02:30"),
+        "{text}"
+    );
+    assert_eq!(link(chain, "mount")["status"], "pending", "{chain}");
+    let all = r.to_string();
+    assert!(!all.contains("federated-credential create"), "{r}");
+    assert!(!all.contains("federated-credential update"), "{r}");
+    assert_eq!(exit_code(FIC, &["--for", "3m"]), Some(0), "{r}");
+    let settled = report_after(FIC, &["--for", "5m"], CANARY);
+    assert!(codes(&settled).is_empty(), "{settled}");
+    for l in settled["chains"][0]["links"].as_array().unwrap() {
+        assert_eq!(l["status"], "ok", "{l}");
+    }
+}
+
+/// The other side: a refusal seen after the credential's last change was refused by the
+/// credential as it is now (new credentials "can fail for a couple of minutes", FACTS §7), so
+/// it stays a finding; with the change's time not known, as before (KVC405 "failed, now
+/// looks right"). The same snapshot at 3m with the credential's time moved before the
+/// events, then removed.
+#[test]
+fn refusals_after_the_change_or_with_no_time_known_stay_current() {
+    let mut s = lab_at(FIC, 180);
+    let first = (s.events.items.iter())
+        .filter(|e| e.reason == "FailedMount")
+        .filter_map(|e| e.first_seen.or(e.last_seen))
+        .min()
+        .expect("a FailedMount");
+    // Untouched: history, nothing on the link.
+    let chains = diagnose(&s);
+    assert!(federation(&chains[0]).findings.is_empty(), "{chains:#?}");
+    for at in [Some(first - SignedDuration::from_secs(30)), None] {
+        set_fic_times(&mut s, at);
+        let chains = diagnose(&s);
+        let fed = federation(&chains[0]);
+        let f = (fed.findings.iter())
+            .find(|f| f.code == Code::KVC405)
+            .unwrap_or_else(|| panic!("{at:?}: {fed:#?}"));
+        assert!(f.now_looks_right, "{f:#?}");
+        assert_eq!(fed.status, Status::Broken, "{fed:#?}");
+    }
+}
+
+/// The live source reads when a credential last changed from ARM (`systemData`, REST spec
+/// Microsoft.ManagedIdentity 2023-01-31, `Federated Identity Credentials - List`), through the
+/// real observer against the in-process fake Azure: the testkit's chain, not mounted, with an
+/// AADSTS70021 FailedMount last seen 10 minutes ago, and its credential (matching what was
+/// presented) last modified 5 minutes ago: the refusal is history, the Federation link ok. The
+/// same credential modified 20 minutes ago: the refusal stands (KVC405).
+#[tokio::test]
+async fn the_live_source_reads_when_a_credential_last_changed() {
+    use crate::azure_support::Route;
+    use crate::azure_tk_world::{ARM, SECRETS_USER_DEF, diagnose, identity_id, own_assignment};
+    use kvchain::chain::testkit::{self as tk, APP, NS};
+    use serde_json::json;
+
+    for (changed_ago, history) in [(5, true), (20, false)] {
+        let fake =
+            crate::azure_tk_world::world(true, json!([]), vec![own_assignment(SECRETS_USER_DEF)]);
+        let changed = tk::ago(SignedDuration::from_mins(changed_ago));
+        let fic = json!({"value": [{"name": format!("{NS}-{APP}"),
+            "properties": {"issuer": tk::ISSUER, "audiences": [tk::AUDIENCE],
+                "subject": format!("system:serviceaccount:{NS}:{}", tk::sa_name(APP))},
+            "systemData": {"createdAt": "2026-01-01T00:00:00Z",
+                "lastModifiedAt": changed.to_string()}}]});
+        fake.add_first(
+            Route::get(
+                ARM,
+                &format!("{}/federatedIdentityCredentials", identity_id()),
+            )
+            .reply(200, fic.to_string()),
+        );
+        let mut s = super::cause_kit::failing_with(
+            tk::healthy(),
+            &super::cause_kit::aadsts70021(tk::ISSUER),
+        );
+        for e in &mut s.events.items {
+            e.last_seen = Some(tk::ago(SignedDuration::from_mins(10)));
+        }
+        let c = diagnose(&fake, &mut s).await;
+        let fed = c.link(LinkKind::Federation);
+        let kvc405 = fed.findings.iter().any(|f| f.code == Code::KVC405);
+        if history {
+            assert_eq!(fed.status, Status::Ok, "{fed:#?}");
+            assert!(!kvc405, "{fed:#?}");
+            assert!(
+                (fed.facts.iter()).any(|f| f.observed.contains("predates the credential's change")),
+                "{fed:#?}"
+            );
+        } else {
+            assert!(kvc405, "{fed:#?}");
+        }
+    }
+}
