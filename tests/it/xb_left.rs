@@ -172,3 +172,50 @@ async fn the_live_source_reads_when_a_credential_last_changed() {
         }
     }
 }
+
+/// The Sync link's finding for `s`: a driver failure over an SPC edit that added an item the
+/// mount lacks (cert-for-tls after KVC804's fix), Azure unread.
+fn settled_sync(mut s: Snapshot) -> kvchain::chain::model::Finding {
+    s.azure = kvchain::snapshot::AzureObs::unknown("offline");
+    let c = super::rules_sync_settled::one(&s);
+    let sync: Vec<_> = c.findings().filter(|f| f.link == LinkKind::Sync).collect();
+    assert_eq!(sync.len(), 1, "{sync:#?}");
+    sync[0].clone()
+}
+
+/// FACTS §4: rotation is the driver's `--enable-secret-rotation` with `--rotation-poll-interval`
+/// (default 2m); an item an SPC edit added reaches a running pod's mount only by rotation's
+/// poll or a new mount. With the driver's flags unread, whether a poll comes and how often
+/// is not known: the wait says the default interval and that it was not read, never a time
+/// no flag gives (it said "wait up to 5 minutes for the driver's next attempt"), and that
+/// with rotation off only a new mount fetches the item. The same with the driver's facts
+/// unread altogether.
+#[test]
+fn a_wait_on_rotation_not_read_says_the_default_poll_and_that_it_was_not_read() {
+    let unread_flags = |s: &mut Snapshot| {
+        if let Observed::Known(csi) = &mut s.cluster.csi_driver {
+            csi.rotation_enabled = Observed::unknown("daemonsets is forbidden");
+        }
+    };
+    let unread_driver = |s: &mut Snapshot| {
+        s.cluster.csi_driver = Observed::unknown("csidrivers is forbidden");
+    };
+    for unread in [&unread_flags as &dyn Fn(&mut Snapshot), &unread_driver] {
+        let mut s = super::rules_sync_settled::tls_item_added();
+        unread(&mut s);
+        let f = settled_sync(s);
+        let said = format!("{}\n{}", f.message, f.fix);
+        assert!(!said.contains("5 minutes"), "{said}");
+        assert!(
+            said.contains("every 2m by default (--rotation-poll-interval)")
+                && said.contains("kvchain did not read the driver's flags"),
+            "{said}"
+        );
+        assert!(
+            f.fix
+                .contains("if it is off, only a new mount of the pod does"),
+            "{}",
+            f.fix
+        );
+    }
+}

@@ -16,7 +16,12 @@ use crate::chain::rules::{remedy, sync};
 /// the next poll has fetched it and written the SPCPS the controller watches (FACTS §1, §4):
 /// one poll to wait, counted from the event, which the edit came after (audit EE1, FF1-a).
 /// Nothing to edit again.
-pub(super) fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settled) {
+pub(super) fn sync_settled(
+    cx: &Ctx,
+    f: &mut Finding,
+    e: &crate::snapshot::EventObs,
+    s: &sync::Settled,
+) {
     let secret = events::secret_name(&e.message).unwrap_or("the synced Secret");
     let poll = remedy::rotation_poll(cx).map(|p| p.as_secs());
     let (next, wait) = match poll {
@@ -36,19 +41,38 @@ pub(super) fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::Event
                 s.unmounted.join(", ")
             ),
         ),
-        // Rotation not known on (known off with no KVC703 to take the event, or unread).
-        None => (
-            format!(
-                "the pod's mount lacks {} (the mount predates the edit): {}; then the driver builds Secret {secret}",
-                s.unmounted.join(", "),
-                if remedy::rotation_off(cx) {
-                    "rotation is off, so only a new mount fetches it"
-                } else {
-                    "rotation's next poll fetches it if rotation is on (kvchain did not read that it is), else only a new mount does"
-                }
-            ),
-            "wait up to 5 minutes for the driver's next attempt".to_string(),
-        ),
+        // Rotation not known on (known off with no KVC703 to take the event, or unread): no
+        // poll is promised, so no wait is timed (audit XB-left: it said "up to 5 minutes",
+        // which no flag gives). What is known is said: off, or unread with the driver's
+        // default interval (FACTS §4), which with the flags unread is not known to be the one
+        // it runs with (the interval is read with the rotation flag, `driver_flags`).
+        None => {
+            let items = s.unmounted.join(", ");
+            let (how, wait) = if remedy::rotation_off(cx) {
+                (
+                    "rotation is off, so only a new mount fetches it".to_string(),
+                    format!(
+                        "rotation is off, so no poll fetches {items}: only a new mount of the pod does"
+                    ),
+                )
+            } else {
+                let poll = "every 2m by default (--rotation-poll-interval); kvchain did not read the driver's flags, so neither whether rotation is on nor its interval is known";
+                (
+                    format!(
+                        "rotation's next poll fetches it if rotation is on ({poll}), else only a new mount does"
+                    ),
+                    format!(
+                        "if rotation is on, wait for its next poll to fetch {items} ({poll}); if it is off, only a new mount of the pod does"
+                    ),
+                )
+            };
+            (
+                format!(
+                    "the pod's mount lacks {items} (the mount predates the edit): {how}; then the driver builds Secret {secret}"
+                ),
+                wait,
+            )
+        }
     };
     // Waiting is all there is to do when the driver's next reconcile or rotation's next poll
     // builds the Secret: nothing is wrong now, as a Secret due to be recreated (KVC806) or
