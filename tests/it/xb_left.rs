@@ -219,3 +219,105 @@ fn a_wait_on_rotation_not_read_says_the_default_poll_and_that_it_was_not_read() 
         );
     }
 }
+
+/// The testkit's app (rotation on) under a Reloader that runs with
+/// `--enable-csi-integration=true`; its Deployment annotated `workload` only, its
+/// SecretProviderClass `spc`.
+fn csi_reloader_world(workload: &[(&str, &str)], spc: &[(&str, &str)]) -> Snapshot {
+    use kvchain::chain::testkit::{self as tk, APP};
+    use kvchain::snapshot::{ReloaderFacts, ReloaderObs, ReloaderSeen};
+    let map = |kv: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut s = tk::healthy();
+    tk::workload_mut(&mut s, "Deployment", APP).annotations = map(workload).into();
+    s.spcs.items[0].annotations = map(spc).into();
+    s.cluster.reloader = Some(ReloaderFacts {
+        seen: vec![ReloaderSeen {
+            namespace: "reloader".into(),
+            name: "reloader".into(),
+            replicas: Some(1),
+            run: ReloaderObs {
+                csi_integration: true,
+                ..ReloaderObs::default()
+            },
+        }],
+        unseen: None,
+    });
+    s
+}
+
+fn kvc902(s: &Snapshot) -> Vec<kvchain::chain::model::Finding> {
+    (diagnose(s).iter().flat_map(|c| c.findings()))
+        .filter(|f| f.code == Code::KVC902)
+        .cloned()
+        .collect()
+}
+
+/// [R] `internal/pkg/handler/upgrade.go` populateAnnotationsFromSecretProviderClass: for a
+/// SecretProviderClassPodStatus change Reloader's resource-side annotations are the
+/// SecretProviderClass's own, and `pkg/common/common.go` ShouldReload returns "no reload"
+/// first when `reloader.stakater.com/ignore` is "true" (FACTS §10 names both keys). A
+/// workload annotated `secretproviderclass.reloader.stakater.com/auto` whose SPC carries the
+/// ignore is not restarted at a rotation, though the Reloader runs with the CSI integration
+/// and rotation is on: KVC902 says the SPC's ignore skips it, its fix the workload's Secret
+/// annotation or the ignore removed. Before, kvchain read the SPC annotation as restarting it
+/// (no KVC902).
+#[test]
+fn an_spc_marked_ignore_is_not_reloaded_through_the_csi_integration() {
+    let auto = ("secretproviderclass.reloader.stakater.com/auto", "true");
+    // Without the ignore: restarted (no KVC902), as XA-left made it.
+    assert!(kvc902(&csi_reloader_world(&[auto], &[])).is_empty());
+    let found = kvc902(&csi_reloader_world(
+        &[auto],
+        &[("reloader.stakater.com/ignore", "true")],
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert!(
+        f.message.contains("reloader.stakater.com/ignore") && f.message.contains("web-kv"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.contains(
+            "kubectl annotate secretproviderclass web-kv -n shop reloader.stakater.com/ignore-"
+        ),
+        "{}",
+        f.fix
+    );
+    // Only the exact string "true" ignores.
+    assert!(
+        kvc902(&csi_reloader_world(
+            &[auto],
+            &[("reloader.stakater.com/ignore", "True")]
+        ))
+        .is_empty()
+    );
+}
+
+/// ShouldReload: a workload's `reloader.stakater.com/search: "true"` reloads it for a
+/// resource whose `reloader.stakater.com/match` is "true"; for a pod status change that
+/// resource is the SecretProviderClass. With the CSI integration and rotation on, a searching
+/// workload whose SPC is matched is restarted at a rotation though its synced Secret is not
+/// tagged (before: KVC902 "restarts it only for Secrets annotated match"); neither tagged,
+/// KVC902 stays.
+#[test]
+fn a_search_workload_is_reloaded_for_a_matched_spc_only() {
+    let search = ("reloader.stakater.com/search", "true");
+    let matched = ("reloader.stakater.com/match", "true");
+    assert!(
+        kvc902(&csi_reloader_world(&[search], &[matched])).is_empty(),
+        "{:#?}",
+        kvc902(&csi_reloader_world(&[search], &[matched]))
+    );
+    let found = kvc902(&csi_reloader_world(&[search], &[]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].message.contains("reloader.stakater.com/match"),
+        "{}",
+        found[0].message
+    );
+}
