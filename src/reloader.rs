@@ -202,18 +202,23 @@ const SPC_EXCLUDE: &str = "secretproviderclasses.exclude.reloader.stakater.com/r
 
 /// Which of the workload's annotations asks Reloader to restart it when the status of a pod
 /// mounting SecretProviderClass `spc` changes, read as ShouldReload reads them for that kind
-/// (its `reload` list and typed `auto` are the SPC keys; the general `auto` and
-/// `--auto-reload-all` count too; the SPC exclusion list first). This acts only under
+/// (its `reload` list and typed `auto` are the SPC keys; `search` with the SPC's `match`, the
+/// general `auto` and `--auto-reload-all` count too; the SPC's `ignore` and the SPC exclusion
+/// list first). The resource-side annotations (`resource`) are the SecretProviderClass's own,
+/// which Reloader reads for a pod status change ([R] `internal/pkg/handler/upgrade.go`
+/// populateAnnotationsFromSecretProviderClass), not the synced Secret's. This acts only under
 /// `--enable-csi-integration` ([`Config::csi`]), which the caller weighs. None: nothing asks.
 pub(crate) fn spc_asked<'c>(
     cfg: &Config<'c>,
     own: &BTreeMap<String, String>,
     template: &BTreeMap<String, String>,
+    resource: &BTreeMap<String, String>,
     spc: &str,
 ) -> Option<&'c str> {
-    if own
-        .get(SPC_EXCLUDE)
-        .is_some_and(|list| list.split(',').any(|e| e.trim() == spc))
+    if resource.get(cfg.ignore).is_some_and(|v| v == "true")
+        || own
+            .get(SPC_EXCLUDE)
+            .is_some_and(|list| list.split(',').any(|e| e.trim() == spc))
     {
         return None;
     }
@@ -230,6 +235,9 @@ pub(crate) fn spc_asked<'c>(
         .is_some_and(|list| list_matches(list, spc))
     {
         return Some(SPC_RELOAD);
+    }
+    if searches(cfg, ann) && resource.get(cfg.matched).is_some_and(|v| v == "true") {
+        return Some(cfg.search);
     }
     let on = |k: &str| ann.get(k).is_some_and(|v| go_parse_bool(v) == Some(true));
     match () {

@@ -71,6 +71,12 @@ pub struct FederatedCredentialObs {
     pub issuer: String,
     pub subject: String,
     pub audiences: Vec<String>,
+    /// When the credential last changed: ARM's `systemData.lastModifiedAt`, else its
+    /// `createdAt` (a lower bound of it), for api-versions from 2023-01-31 on. A token
+    /// exchange refused before it was refused by a credential that has changed since
+    /// (`history::fic_changed_since`). None when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ pub const SECRETS_USER_DEF: &str = "/subscriptions/00000000-0000-0000-0000-00000
 pub const READER_DEF: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/roleDefinitions/21090545-7ca7-4776-b22c-e363652d74d2";
 pub const GROUP_OID: &str = "9a0f6a4e-1111-4222-8333-444455556666";
 
-fn identity_id() -> String {
+pub fn identity_id() -> String {
     format!(
         "{}/resourceGroups/rg-{NS}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
         tk::SUBSCRIPTION,

@@ -345,8 +345,16 @@ fn config_view(s: &Snapshot) -> String {
     // same configuration otherwise (audit WWW-rules).
     let mut ras = s.azure.role_assignments.clone();
     (ras.items.iter_mut()).for_each(|r| r.created_on = None);
+    // Likewise a credential corrected in place is written again (ARM's lastModifiedAt, audit
+    // XB-left).
+    let mut identities = s.azure.identities.clone();
+    for i in &mut identities.items {
+        if let kvchain::snapshot::Observed::Known(fics) = &mut i.federated_credentials {
+            fics.iter_mut().for_each(|f| f.modified_at = None);
+        }
+    }
     let mut v = serde_json::json!({
-        "identities": s.azure.identities,
+        "identities": identities,
         "ras": ras,
         "vaults": s.azure.vaults,
         "spcs": s.spcs.items.iter().map(|x| &x.parameters).collect::<Vec<_>>(),

@@ -404,4 +404,5 @@ mod xa_left;
 mod xa_more;
 mod xa_scen;
 mod xa_users;
+mod xb_left;
 mod xb_users;

@@ -217,6 +217,7 @@ fn two_identities() -> Snapshot {
         issuer: tk::ISSUER.into(),
         subject: format!("system:serviceaccount:{NS}:{}", tk::sa_name(APP)),
         audiences: vec![tk::AUDIENCE.into()],
+        modified_at: None,
     };
     if let Observed::Known(v) = &mut tk::identity_mut(&mut s, "api").federated_credentials {
         v.push(fic);

@@ -30,6 +30,7 @@ fn credential(name: &str, subject: &str) -> FederatedCredentialObs {
         issuer: ISSUER.into(),
         subject: subject.into(),
         audiences: vec!["api://AzureADTokenExchange".into()],
+        modified_at: None,
     }
 }
 

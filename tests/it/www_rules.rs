@@ -240,6 +240,7 @@ fn kvc401_proves_a_credential_unused_only_from_a_namespace_read_whole() {
             issuer: ISSUER.into(),
             subject: format!("system:serviceaccount:other{i}:app"),
             audiences: vec!["api://AzureADTokenExchange".into()],
+            modified_at: None,
         });
     }
     let fix = |s: &Snapshot| {

@@ -592,6 +592,8 @@ mod sub_path;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_csi;
+#[cfg(test)]
 mod tests_made_again;
 #[cfg(test)]
 mod tests_replaced;

@@ -11,8 +11,10 @@ use crate::chain::context::{AuthMode, Ctx, event_evidence};
 use crate::chain::events;
 use crate::chain::model::{Finding, Link, LinkKind, Status, Text};
 
+mod settled;
 mod stale;
 
+use settled::sync_settled;
 use stale::{retired_pod, superseded};
 
 /// Fold classified mount/sync events into the links they break.
@@ -28,8 +30,9 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         return false; // most chains: no success signals to gather
     }
     let signals = history::Signals::of(cx);
-    // When the grants were made that 403s recorded before them were refused for want of.
-    let mut granted_at: Option<jiff::Timestamp> = None;
+    // When the grants were made (or the credentials changed) that failures recorded before
+    // them were refused for want of, and which of the two it was.
+    let mut granted_at: Option<(jiff::Timestamp, &'static str)> = None;
     // Decided before any event adds findings: "clean" means the objects showed no problem.
     // Per event: whether it is current, and whether it only restates an earlier failure.
     let mut current: Vec<(bool, bool)> = cx
@@ -47,8 +50,14 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 .or_else(|| vault_object::back_now(cx, *code, e, clean))
                 .or_else(|| history::firewall_open_now(cx, *code, e, clean))
                 .or_else(|| {
-                    let (why, at) = history::granted_since(cx, *code, e)?;
-                    granted_at = Some(granted_at.map_or(at, |t| t.max(at)));
+                    let (why, at, what) = match history::granted_since(cx, *code, e) {
+                        Some((why, at)) => (why, at, "the 403s before it, which predate the grant made"),
+                        None => {
+                            let (why, at) = history::fic_changed_since(cx, *code, e)?;
+                            (why, at, "the refused token exchanges before it, which predate the credential's change")
+                        }
+                    };
+                    granted_at = Some(granted_at.filter(|(t, _)| *t >= at).unwrap_or((at, what)));
                     Some(why)
                 }) {
                 Some(why) => {
@@ -61,8 +70,8 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
         })
         .collect();
     let has_cause = current.iter().any(|&(now, followup)| now && !followup);
-    if !has_cause && let Some(at) = granted_at {
-        restated_before_grant(cx, links, &mut current, at);
+    if !has_cause && let Some((at, what)) = granted_at {
+        restated_before_grant(cx, links, &mut current, at, what);
     }
     // Links whose objects were read and showed nothing wrong, before any event is folded in.
     let seen_fine = LinkKind::ALL.map(|l| objects_look_right(cx, &links[l.index()]));
@@ -288,20 +297,19 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
 
 /// The kubelet's timeout (`Unable to attach or mount volumes`, FACTS §3) names no cause: it
 /// restates the attempts before it. With no current cause left, one last seen before the
-/// grant (made at `at`) that the 403s before it were refused for restates those 403s, and is
-/// history with them (FACTS §11), not a failure "no rule explains" (KVC701).
+/// grant (or the credential's change) made at `at` that the failures before it were refused
+/// for restates them (`what`), and is history with them (FACTS §11), not a failure "no rule
+/// explains" (KVC701).
 fn restated_before_grant(
     cx: &Ctx,
     links: &mut [Link],
     current: &mut [(bool, bool)],
     at: jiff::Timestamp,
+    what: &str,
 ) {
     for ((code, e), now) in cx.events.iter().zip(current.iter_mut()) {
         if now.0 && now.1 && e.last_seen.is_some_and(|seen| seen < at) {
-            let why = format!(
-                "it restates the 403s before it, which predate the grant made at {}",
-                crate::glance::time(at)
-            );
+            let why = format!("it restates {what} at {}", crate::glance::time(at));
             let link = code.map_or(LinkKind::Mount, |c| c.link());
             history::record(&mut links[link.index()], *code, e, why);
             *now = (false, false);
@@ -391,70 +399,6 @@ const WAIT_FOR_NEXT: &str = "# nothing to change in what kvchain reads: wait for
 /// [`contradicted`] sets, not on the fix's words, which a later pass may reword.
 pub(crate) fn is_contradicted(f: &Finding) -> bool {
     f.now_looks_right
-}
-
-/// The Sync link's failure whose cause the SPC's `secretObjects` no longer hold ([`sync::settled`]):
-/// the SPC was corrected after the attempt. The driver's SPC pod status controller builds the
-/// Secret from the SPC as it is now when it next reconciles the pod's mount: a reconcile that
-/// failed on a `secretObjects` entry returns `Requeue: true`, retried with controller-runtime's
-/// default backoff (5 ms doubling at each failure, capped at 1000 s), not the 5-minute requeue
-/// of a reconcile that succeeded ([D] `controllers/secretproviderclasspodstatus_controller.go`;
-/// audit XA-left), or, when the mount lacks an item the entry now reads and rotation is on, once
-/// the next poll has fetched it and written the SPCPS the controller watches (FACTS §1, §4):
-/// one poll to wait, counted from the event, which the edit came after (audit EE1, FF1-a).
-/// Nothing to edit again.
-fn sync_settled(cx: &Ctx, f: &mut Finding, e: &crate::snapshot::EventObs, s: &sync::Settled) {
-    let secret = events::secret_name(&e.message).unwrap_or("the synced Secret");
-    let poll = remedy::rotation_poll(cx).map(|p| p.as_secs());
-    let (next, wait) = match poll {
-        _ if s.unmounted.is_empty() => (
-            format!(
-                "the driver re-reads the SPC when it next retries the pod's failed reconcile (its controller's backoff: 5 ms doubling at each failure, at most 16m40s apart) and builds Secret {secret} then"
-            ),
-            "wait up to 16m40s for the driver's next attempt (its controller's retry backoff after a failed reconcile)".to_string(),
-        ),
-        Some(poll) => (
-            format!(
-                "the pod's mount lacks {} (the mount predates the edit): rotation's next poll (every {poll}s) fetches it, then the driver builds Secret {secret}",
-                s.unmounted.join(", ")
-            ),
-            format!(
-                "wait one rotation poll ({poll}s) for the mount to fetch {} and the driver to build Secret {secret}",
-                s.unmounted.join(", ")
-            ),
-        ),
-        // Rotation not known on (known off with no KVC703 to take the event, or unread).
-        None => (
-            format!(
-                "the pod's mount lacks {} (the mount predates the edit): {}; then the driver builds Secret {secret}",
-                s.unmounted.join(", "),
-                if remedy::rotation_off(cx) {
-                    "rotation is off, so only a new mount fetches it"
-                } else {
-                    "rotation's next poll fetches it if rotation is on (kvchain did not read that it is), else only a new mount does"
-                }
-            ),
-            "wait up to 5 minutes for the driver's next attempt".to_string(),
-        ),
-    };
-    // Waiting is all there is to do when the driver's next reconcile or rotation's next poll
-    // builds the Secret: nothing is wrong now, as a Secret due to be recreated (KVC806) or
-    // rewritten at the next poll (KVC805) is a warning, and `check`'s exit status counts
-    // errors (audit FF1-c). Rotation off or not read with a file the mount lacks: a new mount
-    // may be needed, and the event keeps its severity.
-    if s.unmounted.is_empty() || poll.is_some() {
-        f.severity = crate::chain::model::Severity::Warning;
-    }
-    f.message = format!(
-        "a recent attempt to build synced Secret {secret} failed (see the event), but the SPC has changed since ({}): {next}",
-        s.read
-    )
-    .into();
-    f.fix = format!(
-        "# nothing to change in the SPC again: {wait}; if it fails again: {}",
-        f.confirm
-    )
-    .into();
 }
 
 /// Folds a settled Sync failure whose files the mount lacks into the Mount link's KVC703 (the

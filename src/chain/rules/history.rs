@@ -300,6 +300,53 @@ pub(crate) fn granted_since(
     super::access::granted_after(cx, &e.message, e.last_seen?)
 }
 
+/// Why a refused token exchange (KVC401, KVC402, KVC403, KVC405: no federated credential
+/// matched) is not current evidence: every credential of the identity that matches what was
+/// presented (the AADSTS70021 message's issuer, subject and audience, else the chain's own)
+/// was last changed after the event was last seen (ARM's `systemData.lastModifiedAt`), so it
+/// was refused by a credential corrected in place since (FACTS §11, evidence in time; as
+/// [`granted_since`] for a grant). One seen after the change, or a matching credential whose
+/// last change is not known or came before it, stays a finding. With the reason, when.
+pub(crate) fn fic_changed_since(
+    cx: &Ctx,
+    code: Option<Code>,
+    e: &EventObs,
+) -> Option<(String, Timestamp)> {
+    let fic_code = matches!(
+        code?,
+        Code::KVC401 | Code::KVC402 | Code::KVC403 | Code::KVC405
+    );
+    if !fic_code || e.type_ == "Normal" {
+        return None;
+    }
+    let seen = e.last_seen?;
+    let fics = cx.identity?.federated_credentials.known()?;
+    let (issuer, subject, audience) = match crate::chain::events::presented(&e.message) {
+        Some(p) => (p.issuer, p.subject, p.audience),
+        None => (
+            cx.cluster().oidc_issuer.known()?.clone(),
+            cx.subject(),
+            super::remedy::AUDIENCE.to_string(),
+        ),
+    };
+    let matching: Vec<_> = (fics.iter())
+        .filter(|f| f.issuer == issuer && f.subject == subject)
+        .filter(|f| f.audiences.contains(&audience))
+        .collect();
+    // Each one that matches now changed after the refusal: none of them matched then.
+    let changed = (matching.iter())
+        .map(|f| f.modified_at.filter(|&at| at > seen).map(|at| (*f, at)))
+        .collect::<Option<Vec<_>>>()?;
+    let (f, at) = changed.into_iter().max_by_key(|(_, at)| *at)?;
+    let why = format!(
+        "it predates the credential's change: {} (subject {}) was last modified at {}",
+        f.name,
+        f.subject,
+        glance::time(at)
+    );
+    Some((why, at))
+}
+
 /// `MountRotationComplete` names the SPC (the chain's events are already filtered by it);
 /// `SecretRotationComplete` names the synced Secret: one of this SPC's.
 fn is_rotation_success(e: &EventObs, secrets: &[&str]) -> bool {

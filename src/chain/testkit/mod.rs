@@ -431,6 +431,7 @@ pub fn add_app(s: &mut Snapshot, ns: &str, app: &str, pods: usize) {
             issuer: ISSUER.into(),
             subject: format!("system:serviceaccount:{ns}:{}", sa_name(app)),
             audiences: vec![AUDIENCE.into()],
+            modified_at: None,
         }]),
     });
     if !s.azure.vaults.items.iter().any(|v| v.name == vault) {

@@ -140,11 +140,15 @@ pub fn parse_identity(v: &Value) -> Option<IdentityRow> {
 }
 
 pub fn parse_fic(v: &Value) -> FederatedCredentialObs {
+    // ARM's `systemData` on the credential (REST spec from 2023-01-31, MSI_API): the last
+    // change, else the creation (no change can come before it). Unparsed: not known.
+    let at = |field: &str| s(v, &["systemData", field]).parse().ok();
     FederatedCredentialObs {
         name: s(v, &["name"]),
         issuer: s(v, &["properties", "issuer"]),
         subject: s(v, &["properties", "subject"]),
         audiences: strings(v.get("properties").and_then(|p| p.get("audiences"))),
+        modified_at: at("lastModifiedAt").or_else(|| at("createdAt")),
     }
 }
 
@@ -409,6 +413,28 @@ mod tests {
         );
         let bare = json!({"properties": {"principalId": "p", "roleDefinitionId": "r"}});
         assert_eq!(parse_assignment(&bare).unwrap().created_on, None);
+    }
+
+    /// A federated credential corrected in place is judged against its last change (FACTS
+    /// §11): ARM's `systemData.lastModifiedAt` (bicep-types-az, Microsoft.ManagedIdentity
+    /// 2023-01-31: systemData on federatedIdentityCredentials), else `createdAt`, else unknown.
+    #[test]
+    fn a_credential_keeps_when_it_last_changed() {
+        let props = json!({"issuer": "i", "subject": "s", "audiences": ["a"]});
+        let v = json!({"name": "f", "properties": props, "systemData": {
+            "createdAt": "2026-01-15T09:00:00Z", "lastModifiedAt": "2026-01-15T09:10:00.1234567Z"}});
+        assert_eq!(
+            parse_fic(&v).modified_at,
+            Some("2026-01-15T09:10:00.1234567Z".parse().unwrap())
+        );
+        let created = json!({"name": "f", "properties": props,
+            "systemData": {"createdAt": "2026-01-15T09:00:00Z"}});
+        assert_eq!(
+            parse_fic(&created).modified_at,
+            Some("2026-01-15T09:00:00Z".parse().unwrap())
+        );
+        let bare = json!({"name": "f", "properties": props});
+        assert_eq!(parse_fic(&bare).modified_at, None);
     }
 
     #[test]

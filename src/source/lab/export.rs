@@ -285,6 +285,7 @@ fn azure<'p>(w: &World, params: impl Iterator<Item = &'p AzureSpc>) -> AzureObs 
                         issuer: f.issuer.clone(),
                         subject: f.subject.clone(),
                         audiences: f.audiences.clone(),
+                        modified_at: f.modified_at,
                     })
                     .collect(),
             ),

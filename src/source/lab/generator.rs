@@ -107,6 +107,7 @@ pub fn scenario(pods: usize, planted_faults: bool) -> Result<Scenario, String> {
                         subject
                     },
                     audiences: vec!["api://AzureADTokenExchange".into()],
+                    modified_at: None,
                 }],
             },
         });

@@ -62,7 +62,7 @@ impl RotationWatch {
                 if let Some(w) = &workload {
                     members.entry(w.clone()).or_default().push(p);
                 }
-                let mut reloaded = None;
+                let mut reloaded: Option<(bool, Option<String>)> = None;
                 // What each container took from the Secret at start, envFrom's variables
                 // included (the notion the verify shares, audit VV1). The driver writes the
                 // keys of `secretObjects`: they are the Secret's when it is not observed.
@@ -90,15 +90,26 @@ impl RotationWatch {
                             ContainerStateObs::Running { started_at } => Some(*started_at),
                             _ => None,
                         };
-                        let reloaded = *reloaded.get_or_insert_with(|| {
-                            let workload =
-                                (workload.as_ref()).map(|(k, n)| (k.as_str(), n.as_str()));
-                            let found = *objects.entry(owner.clone()).or_insert_with(|| {
-                                let (kind, name) = workload?;
-                                s.workload(&p.namespace, kind, name)
-                            });
-                            reloader_restarts(s, p, workload, found, &so.secret_name, true)
-                        });
+                        let (reloaded, reload_unknown) = reloaded
+                            .get_or_insert_with(|| {
+                                let workload =
+                                    (workload.as_ref()).map(|(k, n)| (k.as_str(), n.as_str()));
+                                let found = *objects.entry(owner.clone()).or_insert_with(|| {
+                                    let (kind, name) = workload?;
+                                    s.workload(&p.namespace, kind, name)
+                                });
+                                if reloader_restarts(s, p, workload, found, &so.secret_name, true) {
+                                    return (true, None);
+                                }
+                                // Else through the SPC's annotation and Reloader's CSI
+                                // integration, as KVC902 judges it (audit XB-left).
+                                match csi_restarts(s, p, workload, found, spc) {
+                                    CsiPath::Restarts => (true, None),
+                                    CsiPath::No => (false, None),
+                                    CsiPath::Unknown(why) => (false, Some(why)),
+                                }
+                            })
+                            .clone();
                         let took = started.and_then(|t| {
                             // A Secret not written since the container started holds what
                             // it took then (its own history, FACTS §11).
@@ -118,6 +129,7 @@ impl RotationWatch {
                                 started,
                                 took,
                                 reloaded,
+                                reload_unknown,
                                 restart: plan.clone(),
                             });
                     }
@@ -178,8 +190,11 @@ pub(super) struct Reader {
     /// The fingerprint of the value it took at start, when every version the key could
     /// have pointed to then has the same one.
     pub(super) took: Option<Fingerprint>,
-    /// Reloader's rollout at the rotation replaces its pod ([`reloader_restarts`]).
+    /// Reloader's rollout at the rotation replaces its pod ([`reloader_restarts`], or
+    /// through the SPC's annotation: [`csi_restarts`]).
     pub(super) reloaded: bool,
+    /// Not `reloaded`, but whether Reloader's CSI integration restarts it is not known (why).
+    pub(super) reload_unknown: Option<String>,
     /// What `R` does on its pod: the advice to restart says that, not more (audit VV2).
     pub(super) restart: RestartPlan,
 }
@@ -346,6 +361,18 @@ pub(super) fn env_state(
                 .map_or(Duration::ZERO, |t| since(watch_start, *t)),
         ),
         Some(_) if reloader => StepState::Waiting,
+        // A reader whose restart through Reloader's CSI integration is not known (audit
+        // XB-left): not "restart needed", as KVC902 makes no finding of it either.
+        Some(first)
+            if let Some(why) = stale_readers()
+                .filter(|r| !r.reloaded)
+                .find_map(|r| r.reload_unknown.as_deref()) =>
+        {
+            StepState::Unknown(format!(
+                "env read at container start ({}); whether Reloader restarts it is not known: {why}",
+                crate::glance::clock(*first)
+            ))
+        }
         Some(first) => StepState::Never(format!(
             "stale: env read at container start ({}), restart needed ({})",
             crate::glance::clock(*first),
@@ -395,6 +422,58 @@ pub(super) fn reloader_restarts(
                 crate::snapshot::Runs::No(_)
             )
     })
+}
+
+/// What Reloader's SecretProviderClass path does for `pod` at a rotation of `spc`.
+pub(super) enum CsiPath {
+    Restarts,
+    No,
+    Unknown(String),
+}
+
+/// Whether Reloader restarts `pod` when the status of a pod mounting `spc` changes (a
+/// rotation writes the new versions there, FACTS §1): the workload's SPC annotation read as
+/// [`crate::reloader::spc_asked`] reads it, under the verdict KVC902 follows
+/// ([`crate::chain::rules::consumers::csi_reload::verdict_in`]: the Reloader seen runs with
+/// `--enable-csi-integration=true` and rotation is on), and its controller rolls the change
+/// out to this pod (`remedy::reloader_held`). A general `auto` counts only where that
+/// integration is known on, as for KVC902.
+pub(super) fn csi_restarts(
+    s: &Snapshot,
+    pod: &PodObs,
+    owner: Option<(&str, &str)>,
+    found: Option<&WorkloadObs>,
+    spc: &SpcObs,
+) -> CsiPath {
+    use crate::chain::rules::consumers::csi_reload::{Csi, Off, verdict_in};
+    let no_template = BTreeMap::new();
+    let Some((a, template)) = (match owner {
+        Some(_) => found.map(|w| (&w.annotations, &*w.template_annotations)),
+        None => Some((&pod.annotations, &no_template)),
+    }) else {
+        return CsiPath::No;
+    };
+    let ns = pod.namespace.as_str();
+    let cfg = crate::snapshot::reloader_config(s.cluster.reloader.as_ref(), ns);
+    let Some(key) = crate::reloader::spc_asked(&cfg, a, template, &spc.annotations, &spc.name)
+    else {
+        return CsiPath::No;
+    };
+    let own_key = [crate::reloader::SPC_RELOAD, crate::reloader::SPC_AUTO].contains(&key);
+    match verdict_in(&s.cluster, ns, &cfg) {
+        Csi::Restarts
+            if crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none() =>
+        {
+            CsiPath::Restarts
+        }
+        Csi::Unknown(why) if own_key => CsiPath::Unknown(format!(
+            "its annotation {key} acts only through Reloader's CSI integration, and {why}"
+        )),
+        Csi::Restarts | Csi::Unknown(_) | Csi::NoReloader(_) | Csi::Off(Off::Flag(_)) => {
+            CsiPath::No
+        }
+        Csi::Off(Off::Rotation(_)) => CsiPath::No,
+    }
 }
 
 /// [`reloader_restarts`] for `pod`, its owner looked up as `R`'s plan names it.

@@ -8,10 +8,10 @@
 
 use crate::chain::context::Ctx;
 use crate::reloader::Config;
-use crate::snapshot::{Runs, reloader_acting, reloader_runs};
+use crate::snapshot::{ClusterFacts, Runs, reloader_acting, reloader_runs};
 
 /// What the SecretProviderClass annotations do for the chain's workload.
-pub(super) enum Csi {
+pub(crate) enum Csi {
     /// The Reloader acting on the namespace runs with the flag, and rotation is on: it
     /// restarts the workload when the mounted objects rotate.
     Restarts,
@@ -24,7 +24,7 @@ pub(super) enum Csi {
 }
 
 /// What keeps a Reloader seen from acting on the SecretProviderClass annotation.
-pub(super) enum Off {
+pub(crate) enum Off {
     /// It runs without `--enable-csi-integration=true`: `who`.
     Flag(String),
     /// It runs with it, but the driver's rotation is off, so no status changes.
@@ -33,15 +33,21 @@ pub(super) enum Off {
 
 /// The verdict for the chain's namespace, from the Reloader seen (`cfg`: its flags).
 pub(super) fn verdict(cx: &Ctx, cfg: &Config) -> Csi {
-    let facts = cx.cluster().reloader.as_ref();
-    match reloader_runs(facts, cx.ns()) {
+    verdict_in(cx.cluster(), cx.ns(), cfg)
+}
+
+/// [`verdict`] for namespace `ns` of a cluster: the rotation timeline reads the same one
+/// (audit XB-left), so `r` and KVC902 cannot disagree.
+pub(crate) fn verdict_in(cluster: &ClusterFacts, ns: &str, cfg: &Config) -> Csi {
+    let facts = cluster.reloader.as_ref();
+    match reloader_runs(facts, ns) {
         Runs::No(why) => return Csi::NoReloader(why),
         Runs::Unknown(why) => {
             return Csi::Unknown(format!("whether a Reloader with it runs is unknown: {why}"));
         }
         Runs::Yes => {}
     }
-    let (Some(r), Some(on)) = (reloader_acting(facts, cx.ns()), cfg.csi) else {
+    let (Some(r), Some(on)) = (reloader_acting(facts, ns), cfg.csi) else {
         return Csi::Unknown(
             "no Reloader's flags were read (its --enable-csi-integration is not known)".into(),
         );
@@ -50,7 +56,7 @@ pub(super) fn verdict(cx: &Ctx, cfg: &Config) -> Csi {
     if !on {
         return Csi::Off(Off::Flag(who));
     }
-    let rotation = (cx.cluster().csi_driver.known()).and_then(|c| c.rotation_enabled.known());
+    let rotation = (cluster.csi_driver.known()).and_then(|c| c.rotation_enabled.known());
     match rotation {
         Some(true) => Csi::Restarts,
         Some(false) => Csi::Off(Off::Rotation(who)),

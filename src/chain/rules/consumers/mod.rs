@@ -1,7 +1,7 @@
 //! Consumers link: who reads the synced Secret and whether they see current values. Env vars
 //! are a start-time snapshot (FACTS §4): a rotated Secret needs a restart (Reloader, §10).
 
-mod csi_reload;
+pub(crate) mod csi_reload;
 mod env_readers;
 mod no_reloader;
 mod reloaded;

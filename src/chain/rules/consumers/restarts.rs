@@ -240,7 +240,12 @@ pub(super) fn reloader<'c>(
     // the Reloader seen decides whether they act.
     // A general `auto` (or `--auto-reload-all`) reaches the SPC path too, but asks nothing
     // of the CSI integration in particular: it counts only where that integration is on.
-    let csi = reloader::spc_asked(&cfg, ann, template, cx.spc_name)
+    // Reloader reads the SPC's own annotations for a pod status change ([R] upgrade.go
+    // populateAnnotationsFromSecretProviderClass): its `ignore` skips the workload, its
+    // `match` answers a `search` (audit XB-left).
+    let spc_ann: &std::collections::BTreeMap<String, String> =
+        cx.spc.map_or(&NO_TEMPLATE, |s| &s.annotations);
+    let csi = reloader::spc_asked(&cfg, ann, template, spc_ann, cx.spc_name)
         .map(|key| (key, super::csi_reload::verdict(cx, &cfg)))
         .filter(|(key, v)| {
             [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key)
@@ -282,7 +287,19 @@ pub(super) fn reloader<'c>(
     // Skipped by Reloader before it reads any reload annotation (FACTS §10): the fix removes
     // what skips it; adding an annotation would change nothing.
     let skips = skipping(cx, &cfg, ann, template, &missed);
-    let skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
+    let mut skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
+    // An SPC annotation the SPC's own `ignore` skips (Reloader's ShouldReload reads it first).
+    let spc_ignored = (spc_ann.get(cfg.ignore).is_some_and(|v| v == "true"))
+        .then(|| reloader::spc_asked(&cfg, ann, template, &NO_TEMPLATE, cx.spc_name))
+        .flatten()
+        .filter(|key| [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key));
+    let spc_skip = skipped_why.is_none() && named.is_none() && spc_ignored.is_some();
+    if spc_skip && let Some(key) = spc_ignored {
+        skipped_why = Some(format!(
+            "its annotation {key} is skipped: SecretProviderClass {} carries {}: \"true\", which Reloader reads before any reload annotation",
+            cx.spc_name, cfg.ignore
+        ));
+    }
     let why = match (named, &csi_why) {
         _ if let Some(why) = &skipped_why => why.clone(),
         (Some(named), _) => {
@@ -324,7 +341,19 @@ pub(super) fn reloader<'c>(
         )
         .into();
     }
-    if skipped_why.is_some() {
+    if spc_skip {
+        // The workload's own Secret annotation restarts it through the synced Secret; or the
+        // SPC's `ignore` removed, its annotation acts (where the CSI integration runs).
+        f.fix = format!(
+            "{}; or remove the SecretProviderClass's {}: kubectl annotate secretproviderclass {} -n {} {}-",
+            f.fix,
+            cfg.ignore,
+            crate::chain::rules::remedy::sh_word(cx.spc_name),
+            cx.ns(),
+            crate::chain::rules::remedy::sh_word(cfg.ignore)
+        )
+        .into();
+    } else if skipped_why.is_some() {
         let mut steps = skips.commands;
         // Still nothing would restart it once the exclusion is gone: the annotation too.
         if !skips.asked {

@@ -142,6 +142,8 @@ pub(super) fn reloader_due<'a>(
         &cfg,
         &w.annotations,
         &w.template_annotations,
+        cx.spc
+            .map_or(&crate::snapshot::StrMap::default(), |s| &s.annotations),
         cx.spc_name,
     )
     .is_some()

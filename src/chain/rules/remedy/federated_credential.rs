@@ -244,6 +244,7 @@ mod tests {
             issuer: "https://issuer/".into(),
             subject: format!("system:serviceaccount:x:{name}"),
             audiences: vec![AUDIENCE.into()],
+            modified_at: None,
         }
     }
 

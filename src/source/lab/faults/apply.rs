@@ -140,6 +140,12 @@ pub(super) fn change(world: &mut World, id: &str, wk: &WorkloadKey) -> Result<Un
                     "the federated credential for {subject} would stay as it is"
                 )));
             }
+            let now = world.now();
+            crate::source::lab::scenario::stamp_changed(
+                &mut world.identities[i].fics,
+                &before,
+                now,
+            );
             Undo::Fics {
                 identity: i,
                 fics: before,

@@ -99,8 +99,12 @@ fn after_repair(world: &World, a: &Applied) -> Option<String> {
 
 fn restore(world: &mut World, undo: Undo) -> Result<(), String> {
     match undo {
-        Undo::Fics { identity, fics } => {
+        Undo::Fics { identity, mut fics } => {
+            // Corrected in place: the credentials put back are written again (a new
+            // `lastModifiedAt`); one the fault left as it was keeps its own.
+            let now = world.now();
             if let Some(i) = world.identities.get_mut(identity) {
+                crate::source::lab::scenario::stamp_changed(&mut fics, &i.fics, now);
                 i.fics = fics;
             }
         }

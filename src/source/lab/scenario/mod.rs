@@ -208,6 +208,36 @@ pub struct FederatedCredential {
     pub subject: String,
     #[serde(default = "default_audiences")]
     pub audiences: Vec<String>,
+    /// When it last changed (ARM's `systemData.lastModifiedAt`): the lab's start for the
+    /// scenario's own, the moment a fault or its repair changed it. `None` until the world
+    /// holds it.
+    #[serde(skip)]
+    pub modified_at: Option<jiff::Timestamp>,
+}
+
+impl FederatedCredential {
+    /// The same credential as `other` in what a token exchange compares (not when it changed).
+    pub fn same_as(&self, other: &FederatedCredential) -> bool {
+        self.name == other.name
+            && self.issuer == other.issuer
+            && self.subject == other.subject
+            && self.audiences == other.audiences
+    }
+}
+
+/// Stamp `now` on each credential of `fics` that `before` did not hold as it is; one left as
+/// it was keeps its own time (ARM changes `lastModifiedAt` on a write only).
+pub fn stamp_changed(
+    fics: &mut [FederatedCredential],
+    before: &[FederatedCredential],
+    now: jiff::Timestamp,
+) {
+    for f in fics {
+        f.modified_at = match before.iter().find(|b| b.same_as(f)) {
+            Some(kept) => kept.modified_at,
+            None => Some(now),
+        };
+    }
 }
 
 /// `kind: KeyVault`.

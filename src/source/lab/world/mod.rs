@@ -42,7 +42,9 @@ use sha2::{Digest, Sha256};
 use super::azure::{LabIdentity, LabVault};
 use super::clock::Clock;
 use super::mount::{self, AzureWorld, Mounted, VolumeRequest};
-use super::scenario::{ClusterSpec, LabAction, RoleAssignment, Scenario, TimedEvent};
+use super::scenario::{
+    ClusterSpec, FederatedCredential, LabAction, RoleAssignment, Scenario, TimedEvent,
+};
 use super::sync::{self, SyncOutcome};
 use super::vaults::Vaults;
 use super::webhook;
@@ -146,7 +148,13 @@ impl World {
                     principal_id: i.spec.principal_id.clone(),
                     tenant_id: i.spec.tenant_id.clone(),
                     resource_group: i.spec.resource_group.clone(),
-                    fics: i.spec.federated_credentials.clone(),
+                    // The scenario's credentials stand when the lab starts.
+                    fics: (i.spec.federated_credentials.iter())
+                        .map(|f| FederatedCredential {
+                            modified_at: Some(now),
+                            ..f.clone()
+                        })
+                        .collect(),
                     former_principal_ids: i.spec.former_principal_ids.clone(),
                 })
                 .collect(),
