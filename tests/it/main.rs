@@ -404,3 +404,4 @@ mod xa_left;
 mod xa_more;
 mod xa_scen;
 mod xa_users;
+mod xb_facts;
