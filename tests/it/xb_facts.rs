@@ -159,6 +159,19 @@ fn a_tls_entry_with_a_third_key_drops_it() {
     assert!(f.contains("tls.key and tls.crt in place of"), "{f}");
 }
 
+/// FACTS §2: type is required ("secret type is empty"). One cause, said once, its fix the
+/// type: the rotation's `failed validation … secret type is empty` is the same cause, and
+/// deleting the pod would change nothing.
+#[test]
+fn an_entry_without_type_is_one_cause_with_the_type_as_its_fix() {
+    let r = world("entry-no-type");
+    one_cause(&r, "entry-no-type", "KVC806", "sync");
+    let f = fix(&r, "KVC806");
+    assert!(f.contains("type: Opaque"), "{f}");
+    assert!(!f.contains("kubectl delete pod"), "{f}");
+    assert_eq!(status(&r, "consumers"), "pending", "{r}");
+}
+
 // §3: FailedMount shapes.
 
 /// FACTS §3: `Readonly is not true in request`.
