@@ -192,6 +192,22 @@ fn a_driver_name_typo_is_the_volume_not_the_install() {
     assert!(f.contains("driver: secrets-store.csi.k8s.io"), "{f}");
     assert!(!f.contains("enable-addons"), "{f}");
     assert!(codes(&r).iter().all(|c| c != "KVC104"), "{r}");
+    // The kubelet says so (FACTS §3): its FailedMount is KVC103's evidence, and the Mount
+    // link does not take its silence for a kubelet that stopped reporting.
+    let kvc103 = one(&r, "KVC103").to_string();
+    assert!(
+        kvc103.contains(
+            "driver name secrets-store.csi.x-k8s.io not found in the list of registered CSI drivers"
+        ),
+        "{kvc103}"
+    );
+    let chains = r["chains"].as_array().unwrap();
+    assert!(
+        !link(&chains[0], "mount")
+            .to_string()
+            .contains("not reporting"),
+        "{r}"
+    );
 }
 
 /// The causes a provider read meets, blocked by `by` with their own fixes kept.

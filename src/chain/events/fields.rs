@@ -163,3 +163,11 @@ pub fn token_audience(message: &str) -> Option<&str> {
     let rest = &message[message.find(key)? + key.len()..];
     rest.split(' ').next().filter(|a| !a.is_empty())
 }
+
+/// The driver name of the kubelet's `driver name <name> not found in the list of registered CSI
+/// drivers` (FACTS §3): the name the volume asks for, whatever it is.
+pub fn unregistered_driver(message: &str) -> Option<&str> {
+    let (before, _) = message.split_once(" not found in the list of registered CSI drivers")?;
+    let name = before.rsplit_once("driver name ")?.1;
+    (!name.is_empty() && !name.contains(' ')).then_some(name)
+}
