@@ -306,6 +306,13 @@ fn two_identity_modes_are_one_cause() {
             .unwrap()
             .contains("only one identity mode")
     );
+    let f = fix(&r, "KVC302");
+    assert!(
+        f.contains(r#"usePodIdentity: "false", useVMManagedIdentity: "false""#),
+        "{f}"
+    );
+    // No mode is taken, so no principal is judged: the Access link waits, it is not unknown.
+    assert_eq!(status(&r, "access"), "pending", "{r}");
 }
 
 /// FACTS §5: pfx only for objectType secret; objectEncoding only for secret.

@@ -99,6 +99,13 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
     // XB-facts). Refused only once the objects are read (a vault name, a tenant the exchange
     // refuses), KVC302 behind a KVC705 is `parse_first`'s and no cause here.
     if let Some((link, code)) = current(links, &[LinkKind::Identity], &[Code::KVC302]) {
+        // No mode the provider takes, so no principal to judge a grant of: the Access link
+        // waits on the parameters, it does not read unknown (no read failed).
+        wait_on(
+            &mut links[LinkKind::Access.index()],
+            super::access::NO_PRINCIPAL,
+            link,
+        );
         block(
             links,
             link,
