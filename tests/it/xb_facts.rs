@@ -457,3 +457,78 @@ fn ignored_excluded_or_unnamed_secrets_restart_nothing() {
         "secret.reloader.stakater.com/reload=api-cfg,api-db",
     );
 }
+
+// Stacked behind the Pod link, and the rest of §5, §6, §8, §10 (the second batch).
+
+/// FACTS §3, §5: the driver refuses the volume before the provider parses the objects.
+#[test]
+fn a_volume_not_read_only_blocks_broken_objects() {
+    let r = world("readonly-false-bad-objects");
+    one_cause(&r, "readonly-false-bad-objects", "KVC103", "pod");
+    let f = one(&r, "KVC705");
+    assert_eq!(f["follows"], "pod", "{r}");
+}
+
+/// FACTS §3, §5: no provider runs, so the parameters it would refuse are not met yet.
+#[test]
+fn a_driver_name_typo_blocks_refused_parameters() {
+    let r = world("driver-typo-tenantid");
+    one_cause(&r, "driver-typo-tenantid", "KVC103", "pod");
+    let f = one(&r, "KVC302");
+    assert_eq!(f["follows"], "pod", "{r}");
+    assert!(
+        f["fix"].as_str().unwrap().contains("rename tenantid"),
+        "{f}"
+    );
+}
+
+/// FACTS §5: without a clientID, the node identity userAssignedIdentityID names is the one
+/// to keep.
+#[test]
+fn two_modes_with_a_node_identity_keep_the_node_identity() {
+    let r = world("two-modes-node-identity");
+    one_cause(&r, "two-modes-node-identity", "KVC302", "identity");
+    let f = fix(&r, "KVC302");
+    assert!(f.contains(r#"usePodIdentity: "false""#), "{f}");
+    assert!(!f.contains(r#"useVMManagedIdentity: "false""#), "{f}");
+}
+
+/// FACTS §6: the pod's token expiration wins over the account's.
+#[test]
+fn the_pods_token_expiration_wins_over_the_accounts() {
+    healthy("token-expiration-pod-wins");
+}
+
+/// FACTS §6: the proxy sidecar is refused on hostNetwork only.
+#[test]
+fn a_proxy_sidecar_without_host_network_is_admitted() {
+    healthy("proxy-no-hostnetwork");
+}
+
+/// FACTS §8, §5: a certificate read as a secret is read on the secret's resource.
+#[test]
+fn a_grant_on_the_certificate_does_not_read_its_secret() {
+    let r = world("cert-scope-secret-read");
+    let causes: Vec<String> = codes(&r)
+        .into_iter()
+        .filter(|c| c == "KVC501" || c == "KVC502")
+        .collect();
+    assert_eq!(causes.len(), 1, "{r}");
+    let f = fix(&r, &causes[0]);
+    assert!(!f.contains("/certificates/web-cert"), "{f}");
+    assert_eq!(status(&r, "access"), "broken", "{r}");
+    assert_eq!(exit("cert-scope-secret-read"), Some(1));
+}
+
+/// FACTS §10 (KVC902's fix): the template's annotations count when the workload has none.
+#[test]
+fn reloader_on_the_template_restarts_it() {
+    healthy("reloader-on-template");
+}
+
+/// FACTS §10: auto "false" restarts nothing.
+#[test]
+fn reloader_auto_false_restarts_nothing() {
+    let r = world("reloader-auto-false");
+    assert_eq!(codes(&r), ["KVC901", "KVC902"], "{r}");
+}
