@@ -532,3 +532,20 @@ fn reloader_auto_false_restarts_nothing() {
     let r = world("reloader-auto-false");
     assert_eq!(codes(&r), ["KVC901", "KVC902"], "{r}");
 }
+
+/// FACTS §5, §7: with nothing naming an identity, the one visible identity already federated
+/// for the pod's account (id-api, demo:api) is what KVC303's move uses - it needs only the
+/// read access - not a new identity under names the paste leaves unset.
+#[test]
+fn leaving_the_node_identity_uses_the_identity_already_federated() {
+    let r = world("vm-identity-federated");
+    assert_eq!(codes(&r), ["KVC303"], "{r}");
+    let f = fix(&r, "KVC303");
+    assert!(
+        f.starts_with("IDENTITY_NAME=id-api && IDENTITY_RG=rg-id"),
+        "{f}"
+    );
+    assert!(!f.contains("az identity create"), "{f}");
+    assert!(!f.contains("federated-credential create"), "{f}");
+    assert!(f.contains(r#"--role "Key Vault Secrets User""#), "{f}");
+}
