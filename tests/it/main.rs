@@ -404,5 +404,6 @@ mod xa_left;
 mod xa_more;
 mod xa_scen;
 mod xa_users;
+mod xb_facts;
 mod xb_left;
 mod xb_users;

@@ -186,12 +186,14 @@ fn an_unread_user_assigned_id_in_pod_identity_mode_names_the_binding() {
 /// a Key Vault role for the object types read (FACTS §8); KVC303's fix carries them.
 #[test]
 fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
-    // A service account that names no identity: a new one is made (audit LL2: one it names
-    // is reused, below).
+    // A service account that names no identity, and no identity federated for it: a new one
+    // is made (audit LL2: one it names is reused, below; audit XB-facts: so is the one
+    // identity federated for it, `a_federated_identity_is_reused_when_nothing_names_it`).
     let mut s = vm_identity();
     tk::sa_mut(&mut s, APP)
         .annotations
         .remove(CLIENT_ANNOTATION);
+    tk::identity_mut(&mut s, APP).federated_credentials = Observed::Known(Vec::new());
     let c = one(&s);
     let f = find(&c, Code::KVC303);
     let sa = tk::sa_name(APP);
@@ -209,6 +211,27 @@ fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
     let fic = f.fix.find("federated-credential").unwrap();
     let switch = f.fix.find("useVMManagedIdentity").unwrap();
     assert!(fic < switch, "{}", f.fix);
+}
+
+/// Audit XB-facts: no annotation, but id-web is the one identity federated for the pods'
+/// account (FACTS §7) and reads the vault: the move points the SPC at it, creating nothing and
+/// granting nothing (`"$IDENTITY_NAME"` left unset would make the paste fail).
+#[test]
+fn a_federated_identity_is_reused_when_nothing_names_it() {
+    let mut s = vm_identity();
+    tk::sa_mut(&mut s, APP)
+        .annotations
+        .remove(CLIENT_ANNOTATION);
+    let c = one(&s);
+    let f = find(&c, Code::KVC303);
+    assert!(f.fix.starts_with("IDENTITY_NAME=id-web && "), "{}", f.fix);
+    for absent in [
+        "az identity create",
+        "federated-credential create",
+        "--role ",
+    ] {
+        assert!(!f.fix.contains(absent), "{absent}: {}", f.fix);
+    }
 }
 
 /// Audit LL2: the pods' service account names identity id-web, which is federated for them

@@ -33,7 +33,7 @@ fn fix(f: &Value) -> &str {
 }
 
 /// The exit status `check` gives world `name` (README, `check`: 0 nothing counted, 1 an error).
-fn exit_code(name: &str, extra: &[&str]) -> Option<i32> {
+pub(crate) fn exit_code(name: &str, extra: &[&str]) -> Option<i32> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["check", "--lab"])
         .arg(super::mmm_lab::fixture(&format!("{name}.yaml")))

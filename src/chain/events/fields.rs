@@ -75,9 +75,12 @@ pub fn sts_tenant<'m>(message: &'m str, after: &str) -> Option<&'m str> {
 /// secret <name>, err: …`, FACTS §3); `None` for the shapes that name none (`failed to get
 /// mounted files, err: …`), which concern every Secret of the SPC. A refused write that names
 /// its Secret (`failed to create Kubernetes secret <name>: secrets is forbidden …`) is that
-/// Secret's only, not every Secret's (audit UU4); `… secret: …` names none.
+/// Secret's only, not every Secret's (audit UU4); `… secret: …` names none, and neither does
+/// the rotation reconciler's `failed validation for secret object in spc <ns>/<spc>, err: …`
+/// (an entry without name, type or data), whose "object" is no Secret's name (audit XB-facts).
 pub fn secret_name(message: &str) -> Option<&str> {
     let rest = after(message, phrase!(" for secret "))
+        .filter(|rest| !rest.starts_with("object in spc "))
         .or_else(|| after(message, phrase!("failed to create Kubernetes secret ")))?;
     let name = rest.split([',', ' ', ':']).next()?;
     (!name.is_empty()).then_some(name)
@@ -159,4 +162,12 @@ pub fn token_audience(message: &str) -> Option<&str> {
     let key = "token for audience ";
     let rest = &message[message.find(key)? + key.len()..];
     rest.split(' ').next().filter(|a| !a.is_empty())
+}
+
+/// The driver name of the kubelet's `driver name <name> not found in the list of registered CSI
+/// drivers` (FACTS §3): the name the volume asks for, whatever it is.
+pub fn unregistered_driver(message: &str) -> Option<&str> {
+    let (before, _) = message.split_once(" not found in the list of registered CSI drivers")?;
+    let name = before.rsplit_once("driver name ")?.1;
+    (!name.is_empty() && !name.contains(' ')).then_some(name)
 }

@@ -196,7 +196,12 @@ pub fn classify(message: &str) -> Option<Code> {
     if token!(m, "429") || has!(m, "Too Many Requests") {
         return Some(Code::KVC704);
     }
-    // CSI driver / kubelet wiring.
+    // CSI driver / kubelet wiring. The kubelet names the driver the volume asks for: another
+    // name than the Secrets Store driver's is the volume's typo (KVC103), not the driver
+    // missing from the node (audit XB-facts; FACTS §3).
+    if fields::unregistered_driver(message).is_some_and(|d| d != crate::chain::index::DRIVER) {
+        return Some(Code::KVC103);
+    }
     if has!(
         m,
         "not found in the list of registered CSI drivers",

@@ -247,3 +247,21 @@ fn unexplained_and_volume_extraction() {
         "Unable to attach or mount volumes: unmounted volumes=[v], unattached volumes=[v]: timed out waiting for the condition"
     ));
 }
+
+/// FACTS §3: the kubelet names the driver the volume asks for. The Secrets Store driver's name
+/// is that driver missing on the node (KVC104); any other is the volume's own typo (KVC103,
+/// audit XB-facts).
+#[test]
+fn an_unregistered_driver_is_the_node_only_under_the_drivers_own_name() {
+    let m = |d: &str| {
+        format!(
+            "MountVolume.SetUp failed for volume \"v\" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name {d} not found in the list of registered CSI drivers"
+        )
+    };
+    assert_eq!(classify(&m("secrets-store.csi.k8s.io")), Some(Code::KVC104));
+    assert_eq!(
+        classify(&m("secrets-store.csi.x-k8s.io")),
+        Some(Code::KVC103)
+    );
+    assert_eq!(unregistered_driver(&m("x")), Some("x"));
+}

@@ -132,7 +132,7 @@ pub(crate) fn auth_mode(
             format!(
                 "only one identity mode can be enabled at a time: usePodIdentity={pod_id}, useVMManagedIdentity={vm}, useAzureTokenProxy={proxy}"
             ),
-            "keep one identity mode",
+            one_mode(p, [pod_id, vm, proxy]),
         ));
         AuthMode::Invalid
     } else if pod_id {
@@ -366,5 +366,39 @@ fn unusable_tenant(tenant_key: &str, tenant_read: bool, said: String, refused: &
             format!("{tenant_key}: {said}{outcome}"),
             format!("{tenant_key}: {TENANT}"),
         )
+    }
+}
+
+/// The edit that leaves the provider one identity mode (FACTS §5: at most one of the three;
+/// none with a clientID is workload identity). With a clientID and no identity binding asked
+/// for, the modes go (`"false"`) and the clientID is the identity; with userAssignedIdentityID
+/// and no clientID, the node identity stays; otherwise which one is meant is the user's to say
+/// (audit XB-facts: "keep one identity mode" named neither key nor value).
+fn one_mode(p: &AzureSpc, [pod_id, vm, proxy]: [bool; 3]) -> String {
+    let keys = [
+        ("usePodIdentity", pod_id),
+        ("useVMManagedIdentity", vm),
+        ("useAzureTokenProxy", proxy),
+    ];
+    let off = |keep: &str| {
+        (keys.iter())
+            .filter(|(k, on)| *on && *k != keep)
+            .map(|(k, _)| format!("{k}: \"false\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if p.client_id.is_some() && !proxy {
+        format!(
+            "{} (clientID {} is then the identity: workload identity)",
+            off(""),
+            p.client_id.as_deref().unwrap_or_default()
+        )
+    } else if p.client_id.is_none() && vm && p.user_assigned_identity_id.is_some() {
+        format!(
+            "{} (the node identity userAssignedIdentityID names stays)",
+            off("useVMManagedIdentity")
+        )
+    } else {
+        "keep one identity mode: set the others to \"false\"".to_string()
     }
 }

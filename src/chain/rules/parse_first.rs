@@ -40,7 +40,7 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
     }
     wait_for_objects(links);
     if behind_no_driver(links) {
-        return; // `request_order` blocks the read's causes behind the same KVC104
+        return; // `request_order` blocks the read's causes behind the same KVC104 or KVC103
     }
     if cx
         .params
@@ -142,22 +142,31 @@ fn refused_before_token(p: &AzureSpc) -> bool {
 }
 
 /// The provider parses `objects` only when the driver calls it, which the kubelet does not do
-/// while the pod's node has no driver or provider for it (KVC104, FACTS §11 "Nodes"): the
-/// Mount link's KVC705 is then not met yet, blocked by the Pod link's KVC104, keeping its fix.
-/// True when such a KVC104 is current.
+/// while the pod's node has no driver or provider for it (KVC104, FACTS §11 "Nodes"), nor while
+/// the kubelet or the driver refuses the volume (KVC103, FACTS §3): the Mount link's KVC705 is
+/// then not met yet, blocked by the Pod link's cause, keeping its fix. True when one is current.
 fn behind_no_driver(links: &mut [Link]) -> bool {
-    if super::request_order::current(links, &[LinkKind::Pod], &[Code::KVC104]).is_none() {
+    use super::request_order::{BEFORE_PROVIDER, before_provider, current};
+    let Some((_, code)) = current(links, &[LinkKind::Pod], BEFORE_PROVIDER) else {
         return false;
-    }
+    };
     let mount = &mut links[LinkKind::Mount.index()];
     for f in (mount.findings.iter_mut()).filter(|f| f.code == Code::KVC705 && super::is_cause(f)) {
         f.follows = Some(LinkKind::Pod);
-        f.message = format!(
-            "blocked by {}: {} (not met yet: the mount fails on the pod's node before the provider, which parses objects, runs, {})",
-            LinkKind::Pod.title(),
-            f.message,
-            Code::KVC104
-        )
+        f.message = if code == Code::KVC104 {
+            format!(
+                "blocked by {}: {} (not met yet: the mount fails on the pod's node before the provider, which parses objects, runs, {code})",
+                LinkKind::Pod.title(),
+                f.message,
+            )
+        } else {
+            format!(
+                "blocked by {}: {} (not met yet: {}, {code})",
+                LinkKind::Pod.title(),
+                f.message,
+                before_provider(code)
+            )
+        }
         .into();
     }
     true

@@ -11,8 +11,10 @@
 //!    may not read answers 403 whatever its state.
 //!
 //! Before all of them the kubelet must reach the driver and the driver the provider on the
-//! pod's node: while one is missing there (KVC104 on the Pod link, FACTS §11 "Nodes") no read
-//! is made, and every cause of it waits behind that.
+//! pod's node: while one is missing there (KVC104 on the Pod link, FACTS §11 "Nodes"), or the
+//! volume names a driver no node registered or is not readOnly (KVC103, FACTS §3), no read
+//! is made, and every cause of it waits behind that. So it does while the provider refuses
+//! its parameters (KVC302, FACTS §5), which it reads before it asks for a token.
 //!
 //! While an earlier step is a current cause, every read ends there (AADSTS70021 from Entra ID,
 //! 403 ForbiddenByFirewall from the vault), whatever the later steps would say: their findings
@@ -59,6 +61,20 @@ const PROVIDER: [Code; 15] = {
     all
 };
 
+/// Pod-link causes that fail the mount before the Azure provider runs: no driver or provider
+/// on the pod's node (KVC104), a volume wired wrong (KVC103: the kubelet finds no driver of
+/// that name, the driver refuses a volume that is not readOnly or names no SPC).
+pub(super) const BEFORE_PROVIDER: &[Code] = &[Code::KVC104, Code::KVC103];
+
+/// Why `code` (one of [`BEFORE_PROVIDER`]) leaves the provider's causes not met yet.
+pub(super) fn before_provider(code: Code) -> &'static str {
+    if code == Code::KVC104 {
+        "the mount fails on the pod's node before the Azure provider runs, so it reads no parameter, asks Entra ID for no token and Key Vault for nothing"
+    } else {
+        "the kubelet or the driver refuses the volume before the Azure provider runs, so it reads no parameter, asks Entra ID for no token and Key Vault for nothing"
+    }
+}
+
 /// Causes met at the token exchange, before the vault is called.
 const EXCHANGE: &[Code] = READ.split_at(6).0;
 /// Causes met at the vault: its name, its firewall, then past the firewall.
@@ -71,15 +87,31 @@ const AFTER_FIREWALL: &[Code] = READ.split_at(8).1;
 /// (module doc). Runs before the root cause is picked ([`super::mark_effects`]).
 pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
     wait_for_principal(links);
-    // No driver (or provider) on the pod's node: the kubelet fails the mount before any
-    // provider runs (FACTS §11 "Nodes", §3), so the whole read is never made.
-    if let Some((link, code)) = current(links, &[LinkKind::Pod], &[Code::KVC104]) {
+    // No driver (or provider) on the pod's node, or a volume the kubelet or the driver refuses
+    // (a driver name no driver registered, readOnly not true: FACTS §3): the mount fails
+    // before any provider runs (FACTS §11 "Nodes", §3), so the whole read is never made.
+    if let Some((link, code)) = current(links, &[LinkKind::Pod], BEFORE_PROVIDER) {
+        block(links, link, code, &PROVIDER, before_provider(code));
+        return;
+    }
+    // Parameters the provider refuses (FACTS §5: `tenantId is not provided`, two identity
+    // modes, …): it fails before it asks Entra ID for a token or Key Vault for anything (audit
+    // XB-facts). Refused only once the objects are read (a vault name, a tenant the exchange
+    // refuses), KVC302 behind a KVC705 is `parse_first`'s and no cause here.
+    if let Some((link, code)) = current(links, &[LinkKind::Identity], &[Code::KVC302]) {
+        // No mode the provider takes, so no principal to judge a grant of: the Access link
+        // waits on the parameters, it does not read unknown (no read failed).
+        wait_on(
+            &mut links[LinkKind::Access.index()],
+            super::access::NO_PRINCIPAL,
+            link,
+        );
         block(
             links,
             link,
             code,
-            &PROVIDER,
-            "the mount fails on the pod's node before the Azure provider runs, so it reads no parameter, asks Entra ID for no token and Key Vault for nothing",
+            &READ,
+            "the Azure provider refuses its parameters before it asks Entra ID for a token or Key Vault for anything",
         );
         return;
     }

@@ -46,8 +46,14 @@ pub fn provider_not_found(volume: &str, ns: &str, pod: &str) -> String {
 pub const ROTATION_NO_PROVIDER: &str = "failed to lookup provider client: \"azure\"";
 
 pub fn driver_not_registered(volume: &str) -> String {
+    driver_name_not_registered(volume, super::mount::DRIVER)
+}
+
+/// The kubelet's words for a CSI volume naming a driver no plugin on the node registered as
+/// (FACTS §3): the Secrets Store driver where it does not run, or a name no driver has.
+pub fn driver_name_not_registered(volume: &str, driver: &str) -> String {
     format!(
-        "MountVolume.SetUp failed for volume \"{volume}\" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers"
+        "MountVolume.SetUp failed for volume \"{volume}\" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name {driver} not found in the list of registered CSI drivers"
     )
 }
 

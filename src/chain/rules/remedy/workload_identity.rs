@@ -90,7 +90,10 @@ fn switch(cx: &Ctx, from: Leaving) -> String {
     // [`accounts_choice`]) and the others are annotated to it below.
     let accounts = mounting(cx);
     let (from_accounts, chosen_why) = accounts_choice(cx, &accounts);
-    let named = spc_client_id(cx).or(from_accounts);
+    // Nothing names one: the one visible identity already federated for the pod's account is
+    // the one to use, not a new identity whose name and group the paste leaves unset
+    // (`"$IDENTITY_NAME"`, audit XB-facts: a placeholder the snapshot could fill).
+    let named = (spc_client_id(cx).or(from_accounts)).or_else(|| super::usable_client_id(cx));
     let chosen_why = chosen_why.filter(|_| spc_client_id(cx).is_none());
     let observed = named.and_then(|c| cx.ix.identity(c));
     let head = match (named, observed) {

@@ -13,6 +13,14 @@ use k8s_openapi::api::core::v1::Container;
 use super::*;
 use crate::source::lab::config_map;
 
+/// The CSI drivers an AKS node registers: the Secrets Store driver (the add-on's, whose
+/// presence per node the mount itself checks) and AKS's own Azure Disk and Azure Files drivers.
+const REGISTERED: [&str; 3] = [
+    crate::source::lab::mount::DRIVER,
+    "disk.csi.azure.com",
+    "file.csi.azure.com",
+];
+
 /// Fingerprints by container, then by variable (or subPath mount path).
 type ByContainer = BTreeMap<String, BTreeMap<String, Fingerprint>>;
 
@@ -49,6 +57,18 @@ impl World {
             if let Some(msg) = aggregate(errors) {
                 let setup = format!("MountVolume.SetUp failed for volume \"{}\" : ", v.name);
                 out.push((v.name.clone(), setup + &msg));
+            }
+            // A CSI volume naming a driver no plugin on the node registered as (a typo such as
+            // the CRD group secrets-store.csi.x-k8s.io): the kubelet fails its setup before
+            // any driver is called (FACTS §3), as it does where the Secrets Store driver does
+            // not run (audit XB-facts). AKS nodes register the Azure Disk and Azure Files CSI
+            // drivers too; the lab does not simulate their volumes, which it leaves be.
+            if let Some(c) = v.csi.as_ref()
+                && !REGISTERED.contains(&c.driver.as_str())
+            {
+                let msg =
+                    crate::source::lab::messages::driver_name_not_registered(&v.name, &c.driver);
+                out.push((v.name.clone(), msg));
             }
         }
         out
