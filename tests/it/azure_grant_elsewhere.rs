@@ -52,20 +52,26 @@ fn principal_listing(status: u16, grants: Vec<Value>) -> Route {
     .reply(status, body)
 }
 
+/// KVC501, its evidence naming the identity's Key Vault Secrets User at `scope` as a grant
+/// that does not reach the vault.
+fn kvc501_names_the_grant_at(c: &Chain, scope: &str) {
+    let out = shown(c, ACCESS) + &evidence(c);
+    assert!(codes(c, ACCESS).contains(&"KVC501".to_string()), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Key Vault Secrets User at {scope} does not reach vault {}",
+            tk::vault_name(NS)
+        )),
+        "{out}"
+    );
+}
+
 #[tokio::test]
 async fn kvc501_names_the_grant_made_at_another_resource_group() {
     let fake = world(true, json!([]), vec![]);
     fake.add(principal_listing(200, vec![grant_at(ELSEWHERE)]));
     let c = diagnose(&fake, &mut unmounted()).await;
-    let out = shown(&c, ACCESS) + &evidence(&c);
-    assert!(codes(&c, ACCESS).contains(&"KVC501".to_string()), "{out}");
-    assert!(
-        out.contains(&format!(
-            "Key Vault Secrets User at {ELSEWHERE} does not reach vault {}",
-            tk::vault_name(NS)
-        )),
-        "{out}"
-    );
+    kvc501_names_the_grant_at(&c, ELSEWHERE);
     assert_eq!(
         fake.count("principalId%20eq%20"),
         1,
@@ -149,15 +155,7 @@ async fn kvc501_names_a_grant_at_the_identity_s_own_resource_group_in_another_su
         .reply(200, json!({"value": [grant_at(&rg)]}).to_string()),
     );
     let c = diagnose(&fake, &mut unmounted()).await;
-    let out = shown(&c, ACCESS) + &evidence(&c);
-    assert!(codes(&c, ACCESS).contains(&"KVC501".to_string()), "{out}");
-    assert!(
-        out.contains(&format!(
-            "Key Vault Secrets User at {rg} does not reach vault {}",
-            tk::vault_name(NS)
-        )),
-        "{out}"
-    );
+    kvc501_names_the_grant_at(&c, &rg);
     assert_eq!(
         fake.count("principalId%20eq%20"),
         2,

@@ -213,6 +213,19 @@ fn the_node_identity_fix_brings_the_workload_identity_prerequisites() {
     assert!(fic < switch, "{}", f.fix);
 }
 
+/// KVC303's move points the SPC at id-web, which the snapshot shows federated for the pods and
+/// reading the vault: it creates no identity, credential or grant.
+fn moves_to_id_web_creating_nothing(fix: &str) {
+    assert!(fix.starts_with("IDENTITY_NAME=id-web && "), "{fix}");
+    for absent in [
+        "az identity create",
+        "federated-credential create",
+        "--role ",
+    ] {
+        assert!(!fix.contains(absent), "{absent}: {fix}");
+    }
+}
+
 /// Audit XB-facts: no annotation, but id-web is the one identity federated for the pods'
 /// account (FACTS §7) and reads the vault: the move points the SPC at it, creating nothing and
 /// granting nothing (`"$IDENTITY_NAME"` left unset would make the paste fail).
@@ -224,14 +237,7 @@ fn a_federated_identity_is_reused_when_nothing_names_it() {
         .remove(CLIENT_ANNOTATION);
     let c = one(&s);
     let f = find(&c, Code::KVC303);
-    assert!(f.fix.starts_with("IDENTITY_NAME=id-web && "), "{}", f.fix);
-    for absent in [
-        "az identity create",
-        "federated-credential create",
-        "--role ",
-    ] {
-        assert!(!f.fix.contains(absent), "{absent}: {}", f.fix);
-    }
+    moves_to_id_web_creating_nothing(&f.fix);
 }
 
 /// Audit LL2: the pods' service account names identity id-web, which is federated for them
@@ -241,14 +247,7 @@ fn a_federated_identity_is_reused_when_nothing_names_it() {
 fn the_node_identity_fix_reuses_the_service_accounts_identity() {
     let c = one(&vm_identity());
     let f = find(&c, Code::KVC303);
-    assert!(f.fix.starts_with("IDENTITY_NAME=id-web && "), "{}", f.fix);
-    for absent in [
-        "az identity create",
-        "federated-credential create",
-        "--role ",
-    ] {
-        assert!(!f.fix.contains(absent), "{absent}: {}", f.fix);
-    }
+    moves_to_id_web_creating_nothing(&f.fix);
     assert!(
         f.fix.contains("useVMManagedIdentity\\\":\\\"false"),
         "{}",

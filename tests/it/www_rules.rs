@@ -15,14 +15,14 @@ const GRANT: &str = "www_rules/www-403-before-grant.yaml";
 const GRANT_CANARY: &str = "CANARY-www-rules-4b2e";
 
 /// The lab of `name` run for `secs` seconds, as kvchain observes it.
-fn lab_at(name: &str, secs: u64) -> Snapshot {
+pub(crate) fn lab_at(name: &str, secs: u64) -> Snapshot {
     let sc = lab::load(fixture(name).to_str().unwrap()).expect("scenario loads");
     let mut w = World::new(sc);
     w.advance(Duration::from_secs(secs));
     export::snapshot(&w)
 }
 
-fn codes(r: &Value) -> Vec<String> {
+pub(crate) fn codes(r: &Value) -> Vec<String> {
     (r["findings"].as_array().unwrap().iter())
         .map(|f| f["code"].as_str().unwrap().to_string())
         .collect()

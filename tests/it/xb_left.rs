@@ -2,33 +2,16 @@
 //! tests/fixtures/lab/xb-left-*.yaml (written from docs/scenarios.md's format); their vault
 //! values are canaries (`CANARY-xblef-`) that no output may show.
 
-use std::time::Duration;
-
 use jiff::SignedDuration;
 use kvchain::chain::model::Chain;
 use kvchain::chain::{Code, LinkKind, Status, diagnose};
 use kvchain::snapshot::{Observed, Snapshot};
-use kvchain::source::lab::{self, export, world::World};
-use serde_json::Value;
 
 use super::mmm_lab::{fixture, link, report_after};
+use super::www_rules::{codes, lab_at};
 
 const CANARY: &str = "CANARY-xblef";
 const FIC: &str = "xb-left-fic-corrected.yaml";
-
-/// The lab of `name` run for `secs` seconds, as kvchain observes it.
-fn lab_at(name: &str, secs: u64) -> Snapshot {
-    let sc = lab::load(fixture(name).to_str().unwrap()).expect("scenario loads");
-    let mut w = World::new(sc);
-    w.advance(Duration::from_secs(secs));
-    export::snapshot(&w)
-}
-
-fn codes(r: &Value) -> Vec<String> {
-    (r["findings"].as_array().unwrap().iter())
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
 
 fn exit_code(name: &str, extra: &[&str]) -> Option<i32> {
     std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
