@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::Block;
 
 use super::diff::diff_spans;
 use crate::chain::{Chain, Fact, Link};
@@ -85,16 +85,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
             t.muted(),
         )],
     };
-    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let total = p.line_count(area.width.saturating_sub(2));
-    let scroll = super::scroll::clamp_rows(total, area, app.detail_scroll);
     // A finding's fix, evidence and `about` run past the pane at 80×24: the border says
     // which lines show, as the lesson's and the timeline's do.
-    if let Some(mark) = super::scroll::shown(total, area, scroll) {
-        block = block.title_bottom(Line::styled(mark, t.accent()).right_aligned());
-    }
-    f.render_widget(p.block(block).scroll((scroll, 0)), area);
-    scroll
+    super::scroll::draw_marked(f, area, lines, block, app.detail_scroll, t.accent())
 }
 
 /// The lines of a link's detail, one per item before wrapping (public for tests and the

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::Block;
 
 use crate::chain::{Chain, LinkKind, Status};
 use crate::snapshot::EventObs;
@@ -200,15 +200,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
             t.muted(),
         ));
     }
-    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let total = p.line_count(area.width.saturating_sub(2));
-    let scroll = super::scroll::clamp_rows(total, area, app.events_scroll);
     // Five rows at 80×24: the border says there are more, as the detail's does.
-    if let Some(mark) = super::scroll::shown(total, area, scroll) {
-        block = block.title_bottom(Line::styled(mark, t.accent()).right_aligned());
-    }
-    f.render_widget(p.block(block).scroll((scroll, 0)), area);
-    scroll
+    super::scroll::draw_marked(f, area, lines, block, app.events_scroll, t.accent())
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! paragraph scrolled past its end draws an empty pane, so the offset stops where the last
 //! line of content sits at the bottom of the pane.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// `scroll` bounded to the wrapped height of `p` (with its block) minus the pane's height:
 /// the last line stays in view.
@@ -28,6 +31,27 @@ pub fn shown(total: usize, area: Rect, scroll: u16) -> Option<String> {
     let first = usize::from(scroll) + 1;
     let last = (usize::from(scroll) + rows).min(total);
     Some(format!(" lines {first}–{last} of {total} "))
+}
+
+/// Draws `lines` wrapped in `block` over `area`, scrolled by `scroll` bounded to their rows;
+/// when they are taller than the pane, the bottom border says which lines show (in `mark`).
+/// Returns the offset drawn, for the caller to keep.
+pub fn draw_marked(
+    f: &mut Frame,
+    area: Rect,
+    lines: Vec<Line<'_>>,
+    mut block: Block<'_>,
+    scroll: u16,
+    mark: Style,
+) -> u16 {
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = p.line_count(area.width.saturating_sub(2));
+    let scroll = clamp_rows(total, area, scroll);
+    if let Some(shown) = shown(total, area, scroll) {
+        block = block.title_bottom(Line::styled(shown, mark).right_aligned());
+    }
+    f.render_widget(p.block(block).scroll((scroll, 0)), area);
+    scroll
 }
 
 /// The largest useful offset: content rows (borders included) past the pane's height.

@@ -125,16 +125,15 @@ fn finding(cx: &Ctx, spc: &SpcObs, clash: &Clash<'_>) -> Finding {
         "kubectl edit statefulset/{set} -n {ns}  # in spec.template.spec: rename the CSI volume {volume} to {free}, and name {free} in the volumeMounts that should hold the Key Vault files (keep {volume} in those that should hold the claim's disk); the claim template keeps its name, as a StatefulSet's volumeClaimTemplates cannot be changed. The new pods then mount SecretProviderClass {}",
         spc.name
     );
-    let mut f = cx.finding(
+    // Made safe to show with the SPC's other findings (`standalone::verdict`).
+    cx.finding(
         Code::KVC710,
         format!("StatefulSet/{set}"),
         message,
         evidence,
         confirm,
         fix,
-    );
-    f.show_safely();
-    f
+    )
 }
 
 /// A volume name the set's template and claims do not use: `secrets-store`, else numbered.
