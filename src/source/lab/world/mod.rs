@@ -12,6 +12,7 @@ mod job_runs;
 mod kubelet;
 mod lifecycle;
 mod pod;
+mod reloader;
 mod requeue;
 mod rolling;
 mod rollout;
