@@ -287,6 +287,26 @@ fn anchored(entry: &str) -> Option<regex::Regex> {
     })
 }
 
+/// The name Reloader gives a resource in its `STAKATER_<NAME>_<KIND>` variables ([R]
+/// `internal/pkg/util/util.go` ConvertToEnvVarName): upper-cased, each run of characters
+/// other than A–Z and 0–9 one `_` when it follows a kept character, none at the start.
+pub(crate) fn env_var_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut last_kept = false;
+    for c in name.bytes().map(|b| b.to_ascii_uppercase()) {
+        if c.is_ascii_uppercase() || c.is_ascii_digit() {
+            out.push(c as char);
+            last_kept = true;
+        } else {
+            if last_kept {
+                out.push('_');
+            }
+            last_kept = false;
+        }
+    }
+    out
+}
+
 /// Go's strconv.ParseBool, without the provider's trim (Reloader passes the value as written).
 fn go_parse_bool(v: &str) -> Option<bool> {
     if v.trim() != v {
@@ -298,6 +318,15 @@ fn go_parse_bool(v: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [R] util.go ConvertToEnvVarName, on the names its own tests use and on runs of
+    /// separators (one `_` each, none leading; a trailing one kept).
+    #[test]
+    fn env_var_names_are_reloaders() {
+        assert_eq!(env_var_name("api-db"), "API_DB");
+        assert_eq!(env_var_name("my.secret-v2"), "MY_SECRET_V2");
+        assert_eq!(env_var_name("-a--b."), "A_B_");
+    }
 
     /// [R] ShouldReload: `regexp.Compile("^" + value + "$")` per trimmed entry.
     #[test]

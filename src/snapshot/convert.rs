@@ -411,6 +411,8 @@ fn container_state(s: Option<&ContainerState>) -> ContainerStateObs {
 mod objects;
 mod reloader;
 pub use objects::{event, ingress, secret, service_account, spc, spc_parsed_by, spcps};
+/// Reloader's flags from its container's words: the lab reads its `reloaderArgs` with it.
+pub(crate) use reloader::observe as reloader_flags;
 
 mod workloads;
 pub use workloads::{

@@ -18,6 +18,20 @@ const OWN: &str = "  annotations:\n    reloader.stakater.com/auto: \"true\"\nspe
 /// The healthy checkout chain with checkout's Reloader annotation replaced by `own` (under
 /// the Deployment's metadata) and `template` (under its pod template's), run until stable.
 fn world(own: &str, template: &str) -> World {
+    world_with(own, template, &[])
+}
+
+/// [`world`] with the lab's Reloader started with `args` (the Cluster's `reloaderArgs`).
+fn world_with(own: &str, template: &str, args: &[&str]) -> World {
+    let cluster = match args {
+        [] => CLUSTER.to_string(),
+        _ => {
+            let line = format!("  reloader: true\n  reloaderArgs: {args:?}\n");
+            let out = CLUSTER.replacen("  reloader: true\n", &line, 1);
+            assert_ne!(out, CLUSTER, "the Cluster runs Reloader");
+            out
+        }
+    };
     assert!(HEALTHY.contains(OWN));
     let app = HEALTHY.replacen(OWN, &format!("{own}spec:\n"), 1).replacen(
         "    metadata:\n      labels:\n        app: checkout\n",
@@ -27,7 +41,7 @@ fn world(own: &str, template: &str) -> World {
     let sc = lab::scenario::parse(
         "reloader",
         std::path::Path::new("reloader.yaml"),
-        &[CLUSTER, SHOP, &app].join("\n---\n"),
+        &[cluster.as_str(), SHOP, &app].join("\n---\n"),
     )
     .expect("scenario loads");
     let mut w = World::new(sc);
@@ -82,4 +96,124 @@ fn reloader_reads_the_pod_templates_annotations_and_reload_regexes() {
             .collect();
         assert!(kvc902.is_empty(), "{own}{template}: {kvc902:#?}");
     }
+}
+
+/// The lab's Reloader acts by its args as a live one does by its flags ([R] util.go, FACTS
+/// §10): under `--auto-reload-all` a workload with no annotation of Reloader's is restarted for
+/// a Secret it reads; `--namespaces` naming another namespace restarts nothing here.
+#[test]
+fn the_labs_reloader_acts_by_its_args() {
+    for (args, restarted) in [
+        (&["--auto-reload-all"][..], true),
+        (&["--auto-reload-all", "--namespaces=elsewhere"][..], false),
+        (&[][..], false),
+    ] {
+        let mut w = world_with("", "", args);
+        let before = template_env(&export::snapshot(&w));
+        w.rotate_secret(
+            "kv-shop-lab",
+            "checkout-db-password",
+            Some(b"checkout-pass-v9"),
+        )
+        .unwrap();
+        w.advance(Duration::from_secs(600));
+        let after = template_env(&export::snapshot(&w));
+        assert_eq!(
+            before != after,
+            restarted,
+            "{args:?}: {before:?} -> {after:?}"
+        );
+    }
+}
+
+const CSI_CANARY: &str = "CANARY-xc-lab-csi";
+
+/// `xc-lab-reloader-csi*.yaml` settled (after the rotation at 3m and Reloader's answer to it).
+fn csi_world(name: &str) -> World {
+    let mut w = World::new(lab::load(crate::mmm_lab::fixture(name).to_str().unwrap()).unwrap());
+    w.run_until_stable(Duration::from_secs(3600));
+    w
+}
+
+/// FACTS §10 and Reloader's `upgrade.go`: started with `--enable-csi-integration=true`, Reloader
+/// answers a SecretProviderClassPodStatus whose objects changed by writing the status's SHA to
+/// `STAKATER_<SPC>_SECRETPROVIDERCLASS` in the container that mounts the CSI volume of a
+/// workload annotated `secretproviderclass.reloader.stakater.com/auto`: one rollout, whose new
+/// pod reads the rotated Secret. The lab's Reloader, given that flag in `reloaderArgs`, does
+/// the same, and the chain read from it is healthy.
+#[test]
+fn with_its_csi_integration_the_labs_reloader_rolls_out_on_a_rotated_pod_status() {
+    let w = csi_world("xc-lab-reloader-csi.yaml");
+    let s = export::snapshot(&w);
+    let d = (s.workloads.items.iter())
+        .find(|x| x.kind == "Deployment" && x.name == "api")
+        .expect("api");
+    let env: Vec<&str> = d.template.as_ref().expect("template").containers[0]
+        .env
+        .iter()
+        .map(|e| &*e.name)
+        .collect();
+    assert!(
+        env.contains(&"STAKATER_API_KV_SECRETPROVIDERCLASS"),
+        "Reloader's variable in the mounting container: {env:?}"
+    );
+    // One rollout: the new pods' own statuses (created, not changed) restart nothing more.
+    let sets = (w.replica_sets.keys()).filter(|k| k.0 == "demo").count();
+    assert_eq!(sets, 2, "the first ReplicaSet and the rollout's");
+    let r = crate::mmm_lab::report_after("xc-lab-reloader-csi.yaml", &[], CSI_CANARY);
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1, "{r}");
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
+    for l in chains[0]["links"].as_array().unwrap() {
+        assert_eq!(l["status"], "ok", "{l}");
+    }
+    assert_eq!(
+        crate::www_scen::exit_code("xc-lab-reloader-csi", &[]),
+        Some(0)
+    );
+}
+
+/// The same world with Reloader at its defaults: the SecretProviderClass annotation acts on
+/// nothing (Reloader's `reloader.go` skips that controller without the flag), so the env copy
+/// stays old (KVC901) and KVC902 names the flag with the Helm value that sets it.
+#[test]
+fn without_it_the_spc_annotation_restarts_nothing_and_kvc902_names_the_flag() {
+    let w = csi_world("xc-lab-reloader-csi-off.yaml");
+    assert_eq!((w.replica_sets.keys()).filter(|k| k.0 == "demo").count(), 1);
+    let r = crate::mmm_lab::report_after("xc-lab-reloader-csi-off.yaml", &[], CSI_CANARY);
+    assert_eq!(crate::www_scen::findings(&r, "KVC901").len(), 1, "{r}");
+    let kvc902 = crate::www_scen::findings(&r, "KVC902");
+    assert_eq!(kvc902.len(), 1, "{r}");
+    assert!(
+        kvc902[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--enable-csi-integration=true"),
+        "{}",
+        kvc902[0]
+    );
+    assert!(
+        kvc902[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("reloader.enableCSIIntegration=true"),
+        "{}",
+        kvc902[0]
+    );
+}
+
+/// A `reloaderArgs` list without a Reloader running is a mistake in the scenario: named with its
+/// document and field, as every scenario error is (docs/scenarios.md).
+#[test]
+fn reloader_args_without_a_reloader_are_refused_by_name() {
+    let text = std::fs::read_to_string(crate::mmm_lab::fixture("xc-lab-reloader-csi.yaml"))
+        .unwrap()
+        .replacen("  reloader: true\n", "", 1);
+    let err = lab::scenario::parse("csi", std::path::Path::new("csi.yaml"), &text)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("csi.yaml") && err.contains("document 1") && err.contains("spec.reloaderArgs"),
+        "{err}"
+    );
 }

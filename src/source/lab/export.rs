@@ -19,9 +19,8 @@ use crate::snapshot::crd::SecretProviderClassPodStatus;
 use crate::snapshot::{
     AccessPolicyObs, AzureObs, ClusterFacts, Coll, CsiDriverFacts, DeletedObjectObs, EventObs,
     FederatedCredentialObs, Items, ManagedIdentityObs, NetworkObs, ObjectType, ObjectVersion,
-    Observed, PemParts, PodObs, ReloaderFacts, ReloaderObs, ReloaderSeen, RoleAssignmentObs,
-    SecretObs, Snapshot, SourceInfo, SourceKind, SpcObs, SpcPodStatusObs, VaultObject,
-    VaultObjectObs, VaultObs, WorkloadObs, convert,
+    Observed, PemParts, PodObs, RoleAssignmentObs, SecretObs, Snapshot, SourceInfo, SourceKind,
+    SpcObs, SpcPodStatusObs, VaultObject, VaultObjectObs, VaultObs, WorkloadObs, convert,
 };
 
 pub fn snapshot(w: &World) -> Snapshot {
@@ -183,20 +182,9 @@ fn assemble(
         nodes: Observed::Known(w.nodes.clone()),
         name: Some(c.name.clone()).filter(|n| !n.is_empty()),
         resource_group: c.resource_group.clone().filter(|g| !g.is_empty()),
-        // The lab's Reloader, when its Cluster document runs one, watches every namespace
-        // (`world::rotation`); none runs otherwise.
-        reloader: Some(ReloaderFacts {
-            seen: (c.reloader.then(|| ReloaderSeen {
-                namespace: "reloader".into(),
-                name: "reloader".into(),
-                // Scaled to 0 by the trainer's `stop-reloader`: what `kubectl scale` leaves.
-                replicas: Some(if c.reloader_stopped { 0 } else { 1 }),
-                run: ReloaderObs::default(),
-            }))
-            .into_iter()
-            .collect(),
-            unseen: None,
-        }),
+        // The lab's Reloader, when its Cluster document runs one, acts by its `reloaderArgs`
+        // (`world::reloader`); none runs otherwise.
+        reloader: Some(super::reloader::facts(c)),
     };
     // Every namespace has its `default` service account.
     let mut sas: Vec<_> = w

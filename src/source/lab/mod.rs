@@ -21,6 +21,7 @@ pub mod messages;
 pub mod mount;
 pub mod nodes;
 pub mod provider;
+pub mod reloader;
 pub mod roles;
 pub mod scenario;
 pub mod sync;

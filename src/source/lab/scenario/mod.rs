@@ -87,6 +87,11 @@ pub struct ClusterSpec {
     /// Secret they use changes.
     #[serde(default)]
     pub reloader: bool,
+    /// Reloader's container args (`--enable-csi-integration=true`, `--auto-reload-all`, a
+    /// renamed annotation key…), read by the parser a live cluster's Reloader Deployment goes
+    /// through: the lab's Reloader acts by them and its export shows them. Needs `reloader`.
+    #[serde(default)]
+    pub reloader_args: Vec<String>,
     /// The trainer's `stop-reloader` fault scaled Reloader's Deployment to 0 replicas: it
     /// runs no pod, so it restarts nothing (lab state, not a scenario field).
     #[serde(skip)]
@@ -114,6 +119,7 @@ impl Default for ClusterSpec {
             workload_identity_webhook: true,
             csi_driver: CsiDriverSpec::default(),
             reloader: false,
+            reloader_args: Vec::new(),
             reloader_stopped: false,
             fault_target: None,
             resource_group: None,

@@ -71,6 +71,20 @@ pub(super) fn validate(sc: &Scenario, origin: &Path, places: &Places) -> Result<
             );
         }
     }
+    if !sc.cluster.reloader_args.is_empty() {
+        let refused = if !sc.cluster.reloader {
+            Some("Reloader's args need a Reloader: set spec.reloader: true".to_string())
+        } else {
+            crate::source::lab::reloader::unsimulated(&sc.cluster.reloader_args)
+        };
+        if let Some(why) = refused {
+            return at(
+                places.cluster,
+                "Cluster",
+                format!("spec.reloaderArgs: {why}"),
+            );
+        }
+    }
     // Vault names are DNS labels, one vault in any case (FACTS §5): compared lower-cased.
     let vaults: std::collections::BTreeSet<String> = sc
         .vaults

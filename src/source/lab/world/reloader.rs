@@ -1,13 +1,22 @@
-//! Stakater Reloader as the lab runs it: annotated workloads roll out when a Secret they use
-//! changes.
+//! Stakater Reloader as the lab runs it, by the Cluster's `reloaderArgs`
+//! ([`crate::source::lab::reloader`]): annotated workloads roll out when a Secret they use
+//! changes, and under `--enable-csi-integration` when a pod status of their
+//! SecretProviderClass does.
 
 use super::*;
+use crate::reloader::{self as upstream, Config};
+use crate::source::lab::reloader::{acts_in, run};
 
 impl World {
     /// Stakater Reloader (env-vars strategy): workloads annotated `reloader.stakater.com/auto`
     /// that use the Secret, or naming it in `secret.reloader.stakater.com/reload`, get a
     /// `STAKATER_<NAME>_SECRET` env var with the data's hash, hence a rollout.
     pub(super) fn reload_consumers(&mut self, ns: &str, secret: &str) {
+        if !acts_in(&self.cluster, ns) {
+            return;
+        }
+        let flags = run(&self.cluster);
+        let cfg = flags.config();
         let Some(found) = self.secrets.get(&(ns.to_string(), secret.to_string())) else {
             return;
         };
@@ -22,14 +31,11 @@ impl World {
             h.update(&v.0);
         }
         let hash = hex::encode(h.finalize());
-        let var = format!(
-            "STAKATER_{}_SECRET",
-            secret.to_uppercase().replace(['-', '.'], "_")
-        );
+        let var = format!("STAKATER_{}_SECRET", upstream::env_var_name(secret));
         let keys: Vec<WorkloadKey> = self
             .workloads
             .iter()
-            .filter(|(k, w)| k.1 == ns && reloader_watches(w, &resource, secret))
+            .filter(|(k, w)| k.1 == ns && reloader_watches(&cfg, w, &resource, secret))
             .map(|(k, _)| k.clone())
             .collect();
         for k in keys {
@@ -49,12 +55,127 @@ impl World {
             self.changed();
         }
     }
+
+    /// Reloader's CSI integration ([R] `internal/pkg/handler/upgrade.go`, FACTS §10): a pod's
+    /// SecretProviderClassPodStatus of `spc` whose objects changed to `objects` (a rotation;
+    /// a status created at a mount restarts nothing, [R] `controller.go`) restarts each
+    /// workload of `ns` whose annotations ask for the SPC, read with the SPC's own `ignore` and
+    /// `match` ([`upstream::spc_asked`]): the status's SHA goes into
+    /// `STAKATER_<SPC>_SECRETPROVIDERCLASS` of the container that mounts the CSI volume, once
+    /// (a workload already holding it is left alone, so its replicas' statuses, changing one
+    /// after another to the same versions, roll it out once).
+    pub(super) fn reload_for_pod_status(
+        &mut self,
+        ns: &str,
+        spc: &str,
+        objects: &[(String, String)],
+    ) {
+        let flags = run(&self.cluster);
+        if !flags.csi_integration || !acts_in(&self.cluster, ns) {
+            return;
+        }
+        let cfg = flags.config();
+        let resource = (self.spcs.get(&(ns.to_string(), spc.to_string())))
+            .and_then(|s| s.metadata.annotations.clone())
+            .unwrap_or_default();
+        // [R] util.go GetSHAfromSecretProviderClassPodStatus: ids and versions, never values.
+        let mut values: Vec<String> = (objects.iter())
+            .map(|(id, version)| format!("{id}={version}"))
+            .collect();
+        values.push(format!("SecretProviderClassName={spc}"));
+        values.sort();
+        let sha = hex::encode(Sha256::digest(values.join(";")));
+        let var = format!(
+            "STAKATER_{}_SECRETPROVIDERCLASS",
+            upstream::env_var_name(spc)
+        );
+        let asking: Vec<(WorkloadKey, bool)> = (self.workloads.iter())
+            .filter(|(k, _)| k.1 == ns)
+            .filter_map(|(k, w)| {
+                let key = spc_asks(&cfg, w, &resource, spc)?;
+                Some((k.clone(), key == upstream::SPC_RELOAD))
+            })
+            .collect();
+        for (k, named) in asking {
+            let Some(spec) = (self.workloads.get_mut(&k))
+                .and_then(|w| w.template_mut())
+                .and_then(|t| t.spec.as_mut())
+            else {
+                continue;
+            };
+            // [R] secretProviderClassEnvReloaded: any container holding this SHA already.
+            let holds = |c: &k8s_openapi::api::core::v1::Container| {
+                (c.env.iter().flatten())
+                    .any(|e| e.name == var && e.value.as_deref() == Some(sha.as_str()))
+            };
+            if spec.containers.iter().any(holds) {
+                continue;
+            }
+            let Some(i) = container_for(spec, spc, named) else {
+                continue;
+            };
+            let env = spec.containers[i].env.get_or_insert_with(Vec::new);
+            env.retain(|e| e.name != var);
+            env.push(k8s_openapi::api::core::v1::EnvVar {
+                name: var.clone(),
+                value: Some(sha.clone()),
+                value_from: None,
+            });
+            self.reconcile_needed = true;
+            self.changed();
+        }
+    }
+}
+
+/// Which of `w`'s annotations asks Reloader to restart it for a pod status of `spc`
+/// (annotated `resource`), as Reloader reads them.
+fn spc_asks<'c>(
+    cfg: &Config<'c>,
+    w: &Workload,
+    resource: &std::collections::BTreeMap<String, String>,
+    spc: &str,
+) -> Option<&'c str> {
+    let none = std::collections::BTreeMap::new();
+    let own = w.meta().annotations.as_ref().unwrap_or(&none);
+    let template = (w.template())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
+        .unwrap_or(&none);
+    upstream::spc_asked(cfg, own, template, resource, spc)
+}
+
+/// The container Reloader writes its variable into ([R] upgrade.go getContainerUsingResource):
+/// the one that mounts the SPC's CSI volume; the first container when only an init container
+/// mounts it, or when the workload names the SPC (`named`) and none mounts it; none otherwise
+/// (an `auto` workload that does not mount it is not restarted).
+fn container_for(spec: &PodSpec, spc: &str, named: bool) -> Option<usize> {
+    let volume = (spec.volumes.iter().flatten())
+        .find(|v| {
+            v.csi
+                .as_ref()
+                .and_then(|c| c.volume_attributes.as_ref())
+                .and_then(|a| a.get("secretProviderClass"))
+                .is_some_and(|s| s == spc)
+        })
+        .map(|v| v.name.as_str());
+    let mounts = |c: &k8s_openapi::api::core::v1::Container| {
+        (c.volume_mounts.iter().flatten()).any(|m| Some(m.name.as_str()) == volume)
+    };
+    if let Some(i) = spec.containers.iter().position(mounts) {
+        return Some(i);
+    }
+    let first = (!spec.containers.is_empty()).then_some(0);
+    if spec.init_containers.iter().flatten().any(mounts) || named {
+        return first;
+    }
+    None
 }
 
 /// Whether Reloader restarts `w` when `secret` changes: its ShouldReload (the workload's
 /// annotations, else the pod template's; `reload` entries as anchored regexes: the chain's
 /// own matcher, FACTS §10), and for `auto` a template that references the Secret.
 pub(super) fn reloader_watches(
+    cfg: &Config,
     w: &Workload,
     resource: &std::collections::BTreeMap<String, String>,
     secret: &str,
@@ -67,8 +188,7 @@ pub(super) fn reloader_watches(
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.annotations.as_ref())
         .unwrap_or(&none);
-    // The lab's Reloader runs with Reloader's defaults (its export says so).
-    match restart(&crate::reloader::DEFAULT, own, template, resource, secret) {
+    match restart(cfg, own, template, resource, secret) {
         Some(Restart::Named) => true,
         // `search` restarts as `auto` does (Reloader's AutoReload): for a referenced Secret.
         Some(Restart::Auto | Restart::Searched) => {

@@ -99,6 +99,7 @@ impl World {
                     );
                     let owners = self.owners_for_key(&key, &spc_name);
                     self.sync_secrets(&key, &spc_name, &m, &owners, true);
+                    self.reload_for_pod_status(&key.0, &spc_name, &m.objects);
                 }
             }
         }
