@@ -43,7 +43,8 @@ pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
 pub(crate) use reloader::reloader_config;
 pub use reloader::{
-    ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, reloader_acting, reloader_runs,
+    ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, Watched, reloader_acting, reloader_acting_for,
+    reloader_runs, reloader_runs_for,
 };
 pub use workload::*;
 

@@ -121,17 +121,32 @@ pub enum Runs {
     Unknown(String),
 }
 
+/// What a change Reloader acts on comes from: a Secret, or, under `--enable-csi-integration`,
+/// a SecretProviderClassPodStatus. Each kind has its own controller, and
+/// `--resources-to-ignore=secrets` skips only the Secrets' ([R] `internal/pkg/cmd/reloader.go`:
+/// the resource map's kinds, each skipped by name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watched {
+    Secrets,
+    PodStatuses,
+}
+
 /// [`Runs`] for namespace `ns` from what the source saw of Reloader (`facts`; None: not
-/// observed, as in the lab, which simulates a Reloader watching every namespace, or a snapshot
-/// saved before this was read: taken to run, as before).
+/// observed, as in a snapshot saved before this was read: taken to run, as before), for
+/// Secret changes.
 pub fn reloader_runs(facts: Option<&ReloaderFacts>, ns: &str) -> Runs {
+    reloader_runs_for(facts, ns, Watched::Secrets)
+}
+
+/// [`reloader_runs`] for changes of `what`.
+pub fn reloader_runs_for(facts: Option<&ReloaderFacts>, ns: &str, what: Watched) -> Runs {
     let Some(facts) = facts else {
         return Runs::Yes;
     };
     let mut kept = Vec::new();
     let mut unknown = None;
     for r in &facts.seen {
-        match watches(r, ns) {
+        match watches(r, ns, what) {
             Ok(()) => return Runs::Yes,
             Err(Judged::No(why)) => kept.push(why),
             Err(Judged::Unknown(why)) => unknown = unknown.or(Some(why)),
@@ -158,7 +173,16 @@ pub fn reloader_runs(facts: Option<&ReloaderFacts>, ns: &str) -> Runs {
 /// `Yes`): the one whose flags decide what its annotations mean there. Two that both watch a
 /// namespace are rare (each would roll the workload); the first read is taken.
 pub fn reloader_acting<'a>(facts: Option<&'a ReloaderFacts>, ns: &str) -> Option<&'a ReloaderSeen> {
-    facts?.seen.iter().find(|r| watches(r, ns).is_ok())
+    reloader_acting_for(facts, ns, Watched::Secrets)
+}
+
+/// [`reloader_acting`] for changes of `what`.
+pub fn reloader_acting_for<'a>(
+    facts: Option<&'a ReloaderFacts>,
+    ns: &str,
+    what: Watched,
+) -> Option<&'a ReloaderSeen> {
+    facts?.seen.iter().find(|r| watches(r, ns, what).is_ok())
 }
 
 /// The keys and flags of the Reloader that acts on namespace `ns` ([`reloader_acting`]), as
@@ -196,8 +220,8 @@ enum Judged {
     Unknown(String),
 }
 
-/// Whether Reloader Deployment `r` restarts workloads of `ns` for a Secret.
-fn watches(r: &ReloaderSeen, ns: &str) -> Result<(), Judged> {
+/// Whether Reloader Deployment `r` restarts workloads of `ns` for a change of `what`.
+fn watches(r: &ReloaderSeen, ns: &str, what: Watched) -> Result<(), Judged> {
     // Said only when it does not watch: every env reader's chain asks.
     let who = format_args!("Reloader ({}/{})", r.namespace, r.name);
     let run = &r.run;
@@ -212,7 +236,7 @@ fn watches(r: &ReloaderSeen, ns: &str) -> Result<(), Judged> {
             "{who} runs with --webhook-url: it calls the webhook and restarts nothing"
         )));
     }
-    if run.ignores_secrets {
+    if run.ignores_secrets && what == Watched::Secrets {
         return Err(Judged::No(format!(
             "{who} runs with --resources-to-ignore=secrets: no Secret change restarts anything"
         )));

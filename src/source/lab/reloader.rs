@@ -3,7 +3,7 @@
 //! parser a live Reloader's do, so the world acts by the same flags the chain reads.
 
 use super::scenario::ClusterSpec;
-use crate::snapshot::{ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, reloader_runs};
+use crate::snapshot::{ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, Watched, reloader_runs_for};
 
 const NAMESPACE: &str = "reloader";
 
@@ -30,12 +30,12 @@ pub fn facts(c: &ClusterSpec) -> ReloaderFacts {
     }
 }
 
-/// Whether the lab's Reloader restarts workloads of `ns` at all (its flags' namespaces, scaled
-/// to 0, `--webhook-url`, `--resources-to-ignore=secrets`), judged as the chain judges a live
-/// one ([`reloader_runs`]). The flags that would leave it unknown are refused at load
-/// ([`unsimulated`]).
-pub(crate) fn acts_in(c: &ClusterSpec, ns: &str) -> bool {
-    c.reloader && reloader_runs(Some(&facts(c)), ns) == Runs::Yes
+/// Whether the lab's Reloader restarts workloads of `ns` for changes of `what` (its flags'
+/// namespaces, scaled to 0, `--webhook-url`, `--resources-to-ignore=secrets`), judged as the
+/// chain judges a live one ([`reloader_runs_for`]). The flags that would leave it unknown are
+/// refused at load ([`unsimulated`]).
+pub(crate) fn acts_in(c: &ClusterSpec, ns: &str, what: Watched) -> bool {
+    c.reloader && reloader_runs_for(Some(&facts(c)), ns, what) == Runs::Yes
 }
 
 /// Why the lab cannot run a Reloader started with `args`: selectors decide over labels the lab
@@ -76,13 +76,19 @@ mod tests {
         assert!(r.csi_integration);
         assert_eq!(r.only.as_deref(), Some(&["shop".to_string()][..]));
         let c = cluster(&["--namespaces=shop"]);
-        assert!(acts_in(&c, "shop") && !acts_in(&c, "demo"));
+        assert!(acts_in(&c, "shop", Watched::Secrets) && !acts_in(&c, "demo", Watched::Secrets));
+        let ignoring = cluster(&["--resources-to-ignore=secrets"]);
+        assert!(!acts_in(&ignoring, "shop", Watched::Secrets));
+        assert!(acts_in(&ignoring, "shop", Watched::PodStatuses));
         let stopped = ClusterSpec {
             reloader_stopped: true,
             ..cluster(&[])
         };
-        assert!(!acts_in(&stopped, "shop"));
-        assert!(!acts_in(&ClusterSpec::default(), "shop"), "none runs");
+        assert!(!acts_in(&stopped, "shop", Watched::PodStatuses));
+        assert!(
+            !acts_in(&ClusterSpec::default(), "shop", Watched::Secrets),
+            "none runs"
+        );
     }
 
     #[test]

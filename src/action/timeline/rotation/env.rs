@@ -460,7 +460,7 @@ pub(super) fn csi_restarts(
         return CsiPath::No;
     };
     let own_key = [crate::reloader::SPC_RELOAD, crate::reloader::SPC_AUTO].contains(&key);
-    match verdict_in(&s.cluster, ns, &cfg) {
+    match verdict_in(&s.cluster, ns) {
         Csi::Restarts
             if crate::chain::rules::remedy::reloader_held(s, pod, owner, found, a).is_none() =>
         {

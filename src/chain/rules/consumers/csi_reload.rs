@@ -7,8 +7,7 @@
 //! (audit XA-left: KVC902 named the flag even where a Reloader ran with it).
 
 use crate::chain::context::Ctx;
-use crate::reloader::Config;
-use crate::snapshot::{ClusterFacts, Runs, reloader_acting, reloader_runs};
+use crate::snapshot::{ClusterFacts, Runs, Watched, reloader_acting_for, reloader_runs_for};
 
 /// What the SecretProviderClass annotations do for the chain's workload.
 pub(crate) enum Csi {
@@ -31,29 +30,31 @@ pub(crate) enum Off {
     Rotation(String),
 }
 
-/// The verdict for the chain's namespace, from the Reloader seen (`cfg`: its flags).
-pub(super) fn verdict(cx: &Ctx, cfg: &Config) -> Csi {
-    verdict_in(cx.cluster(), cx.ns(), cfg)
+/// The verdict for the chain's namespace, from the Reloader seen.
+pub(super) fn verdict(cx: &Ctx) -> Csi {
+    verdict_in(cx.cluster(), cx.ns())
 }
 
 /// [`verdict`] for namespace `ns` of a cluster: the rotation timeline reads the same one
-/// (audit XB-left), so `r` and KVC902 cannot disagree.
-pub(crate) fn verdict_in(cluster: &ClusterFacts, ns: &str, cfg: &Config) -> Csi {
+/// (audit XB-left), so `r` and KVC902 cannot disagree. The Reloader that counts is one whose
+/// pod status controller would act on the namespace: `--resources-to-ignore=secrets` stops
+/// its Secrets' controller, not that one ([R] `internal/pkg/cmd/reloader.go`).
+pub(crate) fn verdict_in(cluster: &ClusterFacts, ns: &str) -> Csi {
     let facts = cluster.reloader.as_ref();
-    match reloader_runs(facts, ns) {
+    match reloader_runs_for(facts, ns, Watched::PodStatuses) {
         Runs::No(why) => return Csi::NoReloader(why),
         Runs::Unknown(why) => {
             return Csi::Unknown(format!("whether a Reloader with it runs is unknown: {why}"));
         }
         Runs::Yes => {}
     }
-    let (Some(r), Some(on)) = (reloader_acting(facts, ns), cfg.csi) else {
+    let Some(r) = reloader_acting_for(facts, ns, Watched::PodStatuses) else {
         return Csi::Unknown(
             "no Reloader's flags were read (its --enable-csi-integration is not known)".into(),
         );
     };
     let who = format!("Reloader ({}/{})", r.namespace, r.name);
-    if !on {
+    if !r.run.csi_integration {
         return Csi::Off(Off::Flag(who));
     }
     let rotation = (cluster.csi_driver.known()).and_then(|c| c.rotation_enabled.known());

@@ -7,9 +7,18 @@ use super::*;
 /// template (FACTS §10); KVC902 when its controller holds that change back from the pods
 /// ([`remedy::reloader_held`]): a paused Deployment rolls out nothing until resumed, an
 /// OnDelete owner replaces no pod, a StatefulSet's partition none below it (this pod).
-pub(super) fn reloaded(cx: &Ctx, link: &mut Link, secrets: &[&str], ann: &crate::snapshot::StrMap) {
+/// `by_csi`: the restart comes through the SecretProviderClass annotations, whose Reloader
+/// [`super::csi_reload::verdict`] found acting; else through the Secrets', whose Reloader is
+/// looked for here.
+pub(super) fn reloaded(
+    cx: &Ctx,
+    link: &mut Link,
+    secrets: &[&str],
+    ann: &crate::snapshot::StrMap,
+    by_csi: bool,
+) {
     use crate::chain::rules::remedy;
-    if let Some(why) = super::no_reloader::no_reloader(cx) {
+    if !by_csi && let Some(why) = super::no_reloader::no_reloader(cx) {
         link.findings
             .push(super::no_reloader::not_running(cx, secrets, ann, why));
         return;

@@ -233,7 +233,7 @@ pub(super) fn reloader<'c>(
     let cfg = reloader_config(cx);
     let missed = reloader_missed(cx, &cfg, ann, template, secrets);
     if missed.is_empty() {
-        reloaded(cx, link, secrets, ann);
+        reloaded(cx, link, secrets, ann, false);
         return;
     }
     // The SecretProviderClass annotations, through Reloader's CSI integration (FACTS §10):
@@ -246,7 +246,7 @@ pub(super) fn reloader<'c>(
     let spc_ann: &std::collections::BTreeMap<String, String> =
         cx.spc.map_or(&NO_TEMPLATE, |s| &s.annotations);
     let csi = reloader::spc_asked(&cfg, ann, template, spc_ann, cx.spc_name)
-        .map(|key| (key, super::csi_reload::verdict(cx, &cfg)))
+        .map(|key| (key, super::csi_reload::verdict(cx)))
         .filter(|(key, v)| {
             [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key)
                 || matches!(
@@ -258,7 +258,7 @@ pub(super) fn reloader<'c>(
     let csi_why = match csi {
         None => None,
         Some((_, super::csi_reload::Csi::Restarts)) => {
-            reloaded(cx, link, secrets, ann);
+            reloaded(cx, link, secrets, ann, true);
             return;
         }
         Some((key, super::csi_reload::Csi::Unknown(why))) => {

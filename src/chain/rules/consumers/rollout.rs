@@ -132,13 +132,14 @@ pub(super) fn reloader_due<'a>(
     let cfg = super::reloader_config(cx);
     // Through the Secret's annotations, or through the SPC's where the Reloader seen runs its
     // CSI integration with rotation on ([`super::csi_reload`]).
-    let restarts = super::reloader_restarts(
+    let by_secret = super::reloader_restarts(
         &cfg,
         &w.annotations,
         &w.template_annotations,
         super::chain_secret_annotations(cx, secret),
         secret,
-    ) || (crate::reloader::spc_asked(
+    );
+    let by_csi = crate::reloader::spc_asked(
         &cfg,
         &w.annotations,
         &w.template_annotations,
@@ -148,11 +149,11 @@ pub(super) fn reloader_due<'a>(
     )
     .is_some()
         && matches!(
-            super::csi_reload::verdict(cx, &cfg),
+            super::csi_reload::verdict(cx),
             super::csi_reload::Csi::Restarts
-        ));
+        );
     if !matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
-        || !restarts
+        || !(by_secret || by_csi)
         || crate::chain::rules::remedy::reloader_held_in(
             cx,
             pod,
@@ -163,7 +164,8 @@ pub(super) fn reloader_due<'a>(
     {
         return None;
     }
-    if let Some(why) = super::no_reloader::no_reloader(cx) {
+    // The CSI path's Reloader was found acting by its verdict.
+    if !by_csi && let Some(why) = super::no_reloader::no_reloader(cx) {
         return Some(Reloader::Absent(kind, name, why));
     }
     if created.is_some_and(|c| c >= written) {

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::reloader::{self as upstream, Config};
+use crate::snapshot::Watched;
 use crate::source::lab::reloader::{acts_in, run};
 
 impl World {
@@ -12,7 +13,7 @@ impl World {
     /// that use the Secret, or naming it in `secret.reloader.stakater.com/reload`, get a
     /// `STAKATER_<NAME>_SECRET` env var with the data's hash, hence a rollout.
     pub(super) fn reload_consumers(&mut self, ns: &str, secret: &str) {
-        if !acts_in(&self.cluster, ns) {
+        if !acts_in(&self.cluster, ns, Watched::Secrets) {
             return;
         }
         let flags = run(&self.cluster);
@@ -71,7 +72,7 @@ impl World {
         objects: &[(String, String)],
     ) {
         let flags = run(&self.cluster);
-        if !flags.csi_integration || !acts_in(&self.cluster, ns) {
+        if !flags.csi_integration || !acts_in(&self.cluster, ns, Watched::PodStatuses) {
             return;
         }
         let cfg = flags.config();
