@@ -81,3 +81,203 @@ fn the_add_ons_poll_interval_is_set_by_a_command_of_the_azure_cli_itself() {
         assert!(!f.fix.contains("az aks addon"), "{install:?}: {}", f.fix);
     }
 }
+
+/// The unquoted glob characters of shell text `t` (`*`, `?`, and `[` but for the `[` command),
+/// outside quotes, comments, `$(…)` and `${…}`: a word holding one is a filename pattern, and
+/// bash under `failglob` and zsh (its default NOMATCH) refuse the command when no file
+/// matches it (bash manual, "Filename Expansion"). Each hit with the text around it.
+pub(crate) fn unquoted_globs(t: &str) -> Vec<String> {
+    let b = t.as_bytes();
+    let (mut hits, mut i, mut quote) = (Vec::new(), 0, None::<u8>);
+    let skip_to_close = |mut j: usize, open: u8, close: u8| {
+        let mut depth = 0;
+        while j < b.len() {
+            if b[j] == open {
+                depth += 1;
+            } else if b[j] == close {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            j += 1;
+        }
+        j
+    };
+    while i < b.len() {
+        let c = b[i];
+        let word_start = i == 0 || b[i - 1].is_ascii_whitespace();
+        match quote {
+            Some(b'\'') if c == b'\'' => quote = None,
+            Some(b'"') if c == b'\\' => i += 1,
+            Some(b'"') if b[i..].starts_with(b"$(") => i = skip_to_close(i + 1, b'(', b')'),
+            Some(b'"') if c == b'"' => quote = None,
+            Some(_) => {}
+            None if c == b'\\' => i += 1,
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            None if b[i..].starts_with(b"$(") => i = skip_to_close(i + 1, b'(', b')'),
+            None if b[i..].starts_with(b"${") => i = skip_to_close(i + 1, b'{', b'}'),
+            None if c == b'#' && word_start => break,
+            None if c == b'[' && word_start && b.get(i + 1) == Some(&b' ') => {}
+            None if matches!(c, b'*' | b'?' | b'[') => {
+                hits.push(t[i.saturating_sub(40)..(i + 20).min(t.len())].to_string());
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    hits
+}
+
+#[test]
+fn the_glob_scanner_sees_only_unquoted_patterns() {
+    assert!(!unquoted_globs("kubectl get x -o custom-columns=A:.b[*].c").is_empty());
+    for quoted in [
+        "kubectl get x -o 'custom-columns=A:.b[*].c'",
+        "az identity list --query \"[?clientId=='x'].id\" -o tsv",
+        "[ -n \"$C\" ] && echo \"$(az x --query '[0]' -o tsv)\"",
+        ": \"${SA:?set SA}\"",
+        "S=\"$(az x -g \"$(az y --query '[0]')\" --query \"[0].id\" -o tsv)\"",
+        "kubectl get x  # in a comment [*] says nothing",
+    ] {
+        assert!(unquoted_globs(quoted).is_empty(), "{quoted}");
+    }
+}
+
+/// `text` pasted into `bash -O failglob` in an empty directory, with a kubectl that logs its
+/// arguments one per line: (bash's stderr, the arguments kubectl got).
+fn paste_failglob(text: &str) -> (String, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let kubectl = bin.join("kubectl");
+    std::fs::write(&kubectl, "#!/bin/sh\nprintf '%s\\n' \"$@\" >> \"$CALLS\"\n").unwrap();
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let calls = dir.path().join("calls");
+    let out = std::process::Command::new("bash")
+        .args(["-O", "failglob", "-c", text])
+        .current_dir(&work)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("CALLS", &calls)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::fs::read_to_string(&calls).unwrap_or_default(),
+    )
+}
+
+/// XC3: the confirms listing custom columns with a `[*]` (every element of a list), in the
+/// worlds that print them. kubectl's documentation quotes such a column spec
+/// (`-o=custom-columns='DATA:spec.containers[*].image'`, "Custom columns"): unquoted, the word
+/// is a filename pattern, and bash under failglob, or zsh as installed, refuses the command
+/// ("no match") instead of running it. Quoted, kubectl gets the spec whole.
+#[test]
+fn custom_columns_of_every_element_are_quoted_as_kubectl_documents() {
+    let cases: [(&str, &str, &str); 5] = [
+        (
+            "tests/fixtures/lab/qqq-faults-stacked.yaml",
+            "KVC803",
+            "custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name",
+        ),
+        (
+            "tests/fixtures/lab/qqq-faults-stacked.yaml",
+            "KVC903",
+            "custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name",
+        ),
+        (
+            "tests/fixtures/lab/xa-scen-secretobjects-changed-off.yaml",
+            "KVC805",
+            "custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time",
+        ),
+        (
+            "tests/fixtures/lab/rrr_facts/rrr-two-spcs-one-failing.yaml",
+            "KVC807",
+            "custom-columns=NAME:.metadata.name,SECRETS:.spec.secretObjects[*].secretName",
+        ),
+        (
+            "tests/fixtures/lab/ppp-seeds-reloader-absent.yaml",
+            "KVC902",
+            "custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,READY:.status.readyReplicas,IMAGE:.spec.template.spec.containers[*].image,ARGS:.spec.template.spec.containers[*].args",
+        ),
+    ];
+    for (world, code, spec) in cases {
+        let r = check_json(&["--lab", world]);
+        let confirm = (r["findings"].as_array().unwrap().iter())
+            .filter(|f| f["code"] == code)
+            .filter_map(|f| f["confirm"].as_str())
+            .find(|c| c.contains(spec))
+            .unwrap_or_else(|| panic!("no {code} confirm with {spec}: {r:#}"));
+        assert!(
+            confirm.contains(&format!(" -o '{spec}'")),
+            "{code}: {confirm}"
+        );
+        assert!(unquoted_globs(confirm).is_empty(), "{code}: {confirm}");
+        if crate::iii_paste::bash_present() {
+            let (stderr, calls) = paste_failglob(confirm);
+            assert!(!stderr.contains("no match"), "{code}: {stderr}\n{confirm}");
+            assert!(
+                calls.lines().any(|a| a == spec),
+                "{code}: {calls}\n{confirm}"
+            );
+        }
+    }
+}
+
+/// The net: no confirm or fix of a built-in scenario or of a lab fixture of the tests holds an
+/// unquoted filename pattern (see [`unquoted_globs`]).
+#[test]
+fn no_command_of_the_labs_holds_an_unquoted_filename_pattern() {
+    let list = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["demo", "--list"])
+        .output()
+        .unwrap();
+    let mut worlds: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| !n.starts_with("generated:"))
+        .map(str::to_string)
+        .collect();
+    fn yaml_files(dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                yaml_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                out.push(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    yaml_files(std::path::Path::new("tests/fixtures/lab"), &mut worlds);
+    assert!(worlds.len() > 100, "{}", worlds.len());
+    let found: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = worlds
+            .chunks(worlds.len().div_ceil(4))
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut found = Vec::new();
+                    for w in chunk {
+                        let r = check_json(&["--lab", w]);
+                        for f in r["findings"].as_array().into_iter().flatten() {
+                            for k in ["confirm", "fix"] {
+                                let t = f[k].as_str().unwrap_or_default();
+                                for h in unquoted_globs(t) {
+                                    found.push(format!("{w} {} {k}: …{h}…", f["code"]));
+                                }
+                            }
+                        }
+                    }
+                    found
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(found.is_empty(), "{found:#?}");
+}
