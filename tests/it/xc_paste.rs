@@ -281,3 +281,25 @@ fn no_command_of_the_labs_holds_an_unquoted_filename_pattern() {
     });
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// XC4: a Deployment annotated `reloader.stakater.com/auto: "false"` (Reloader restarts
+/// nothing, FACTS §10) reads the synced Secret through env: KVC902's fix sets the annotation
+/// to "true". `kubectl annotate --help`: "Attempting to set an annotation that already exists
+/// will fail unless --overwrite is set" — without it kubectl refuses the change (`--overwrite
+/// is false but found the following declared annotation(s): 'reloader.stakater.com/auto'
+/// already has a value (false)`) and nothing is annotated. With it the command also works
+/// where the key is absent, or was added after the diagnosis read the workload.
+#[test]
+fn annotating_a_workload_for_reloader_overwrites_a_value_already_there() {
+    let r = check_json(&[
+        "--lab",
+        "tests/fixtures/lab/xb-facts-reloader-auto-false.yaml",
+    ]);
+    let fix = fix_of(&r, "KVC902");
+    assert!(
+        fix.starts_with(
+            "kubectl annotate deployment/api -n demo reloader.stakater.com/auto=true --overwrite  # "
+        ),
+        "{fix}"
+    );
+}
