@@ -303,3 +303,21 @@ fn annotating_a_workload_for_reloader_overwrites_a_value_already_there() {
         "{fix}"
     );
 }
+
+/// XC5: a ServiceAccount named `api.reader` (Kubernetes service account names are DNS
+/// subdomains, dots allowed) whose identity has no credential for it: KVC401 creates one
+/// named after the namespace and the account. A credential's name is
+/// `^[a-zA-Z0-9]{1}[a-zA-Z0-9-_]{2,119}$` (the MSI API's pattern, which az's
+/// `identity federated-credential create --name` applies): `demo-api.reader` is refused and
+/// nothing is created. The name takes '-' for the dot; the subject keeps the account's name.
+#[test]
+fn a_credential_for_a_dotted_account_has_a_name_the_msi_api_takes() {
+    let r = check_json(&["--lab", "tests/fixtures/lab/xc-paste-dotted-account.yaml"]);
+    let fix = fix_of(&r, "KVC401");
+    assert!(
+        fix.starts_with("az identity federated-credential create --name demo-api-reader --identity-name id-reader -g rg-id ")
+            && fix.contains(" --subject system:serviceaccount:demo:api.reader "),
+        "{fix}"
+    );
+    assert!(!r.to_string().contains("CANARY-xcpaste"), "{r}");
+}
