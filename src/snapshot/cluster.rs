@@ -190,7 +190,7 @@ pub struct HelmRelease {
 }
 
 /// How the Secrets Store CSI driver was installed: it decides which command changes its flags
-/// (`az aks addon update` vs `helm upgrade`) and whether secret sync can be off at all.
+/// (`az aks update` vs `helm upgrade`) and whether secret sync can be off at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DriverInstall {

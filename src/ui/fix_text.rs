@@ -105,7 +105,7 @@ mod tests {
     fn a_known_program_at_the_start_is_a_command() {
         for fix in [
             "kubectl rollout restart deployment/cart -n shop",
-            "az aks addon update -g \"$CLUSTER_RG\" -n aks -a azure-keyvault-secrets-provider",
+            "az aks update -g \"$CLUSTER_RG\" -n aks --enable-secret-rotation",
             "helm upgrade csi secrets-store-csi-driver/secrets-store-csi-driver",
             "KUBECONFIG=/tmp/k kubectl get pods",
         ] {

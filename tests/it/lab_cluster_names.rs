@@ -45,7 +45,7 @@ fn rotation_fix(cluster: &str) -> String {
 fn the_clusters_name_fills_az_aks_fixes() {
     let fix = rotation_fix(&cluster(""));
     assert!(
-        fix.starts_with("az aks addon update -g \"$CLUSTER_RG\" -n aks-names "),
+        fix.starts_with("az aks update -g \"$CLUSTER_RG\" -n aks-names "),
         "{fix}"
     );
 }
@@ -54,7 +54,7 @@ fn the_clusters_name_fills_az_aks_fixes() {
 fn a_resource_group_given_fills_them_whole() {
     let fix = rotation_fix(&cluster("  resourceGroup: rg-aks\n"));
     assert!(
-        fix.starts_with("az aks addon update -g rg-aks -n aks-names "),
+        fix.starts_with("az aks update -g rg-aks -n aks-names "),
         "{fix}"
     );
     assert!(!fix.contains('$'), "{fix}");

@@ -1,6 +1,6 @@
 //! The lab's `csiDriver.enableSecretRotation` default (audit X6). FACTS §4: "Flags:
 //! `--enable-secret-rotation` (default false)", and the AKS add-on turns it on only with
-//! `az aks addon update … --enable-secret-rotation`. A scenario whose Cluster leaves it out
+//! `az aks update … --enable-secret-rotation`. A scenario whose Cluster leaves it out
 //! gets no rotation: a new vault version reaches neither the mounted file nor the synced
 //! Secret, so an env reader's value does not change under it (no KVC901), and the diagnosis
 //! says rotation is off (KVC702).

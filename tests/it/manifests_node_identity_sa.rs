@@ -78,7 +78,8 @@ fn the_credential_name_keeps_within_120_characters() {
             .unwrap_or_else(|| panic!("no create: {fix}"));
         assert!(name.len() <= 120, "{} chars: {name}", name.len());
         assert!(
-            name.starts_with("team-a-svc.payments.backend-worker-"),
+            // A credential's name takes no dot (the MSI API's pattern, audit XC-paste).
+            name.starts_with("team-a-svc-payments-backend-worker-"),
             "{name}"
         );
         // The subject is the account's full name (FACTS §7): only the name is cut.

@@ -249,7 +249,7 @@ fn deleting_a_bare_pod_or_a_job_and_the_repair_say_what_makes_them_again() {
     assert_eq!(pods(&w, "migrate").len(), 1);
 }
 
-/// The trainer's `disable-rotation` on the default lab: KVC702's fix is `az aks addon update`
+/// The trainer's `disable-rotation` on the default lab: KVC702's fix is `az aks update`
 /// of the lab's own cluster, which the lab knows whole (its name, and the resource group its
 /// identities live in): pasted, it must run as it is, with no `"$CLUSTER_RG"` left to fill.
 #[test]
@@ -264,7 +264,7 @@ fn the_default_labs_rotation_fix_names_its_cluster_whole() {
         .map(|f| f.fix.to_string())
         .expect("rotation off is KVC702");
     assert!(
-        fix.starts_with("az aks addon update -g rg-kvchain-lab -n aks-shop-lab "),
+        fix.starts_with("az aks update -g rg-kvchain-lab -n aks-shop-lab "),
         "{fix}"
     );
     assert!(!fix.contains('$'), "{fix}");

@@ -189,7 +189,7 @@ fn a_misspelt_object_alias_is_named_as_the_cause_of_the_missing_file() {
 #[test]
 fn driver_fixes_follow_the_install_method() {
     for (install, expect, never) in [
-        (DriverInstall::AksAddon, "az aks addon update", "helm"),
+        (DriverInstall::AksAddon, "az aks update", "helm"),
         (DriverInstall::Helm, "helm upgrade", "az aks"),
     ] {
         let mut s = tk::healthy();

@@ -82,7 +82,7 @@ fn kvc902_reloader_annotation_on_a_paused_deployment_resumes_it() {
     assert_eq!(
         running,
         format!(
-            "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster"
+            "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true --overwrite  # needs Stakater Reloader in the cluster"
         )
     );
     assert_resumed(&held, &running);

@@ -73,7 +73,7 @@ fn an_spc_annotation_alone_gets_kvc902_naming_the_csi_flag_the_reloader_seen_lac
         // The command that works on the Reloader as it runs: the Secret's own annotation.
         assert!(
             f.fix.starts_with(&format!(
-                "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster"
+                "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true --overwrite  # needs Stakater Reloader in the cluster"
             )),
             "{}",
             f.fix

@@ -236,7 +236,7 @@ fn kvc902_a_deployment_still_gets_the_reloader_annotation() {
     assert_eq!(
         f.fix.as_ref() as &str,
         format!(
-            "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster"
+            "kubectl annotate deployment/{APP} -n {NS} reloader.stakater.com/auto=true --overwrite  # needs Stakater Reloader in the cluster"
         )
     );
 }

@@ -227,7 +227,7 @@ fn kvc902_on_an_on_delete_stateful_set_proposes_no_annotation() {
     assert_eq!(
         fix(&owned_by("StatefulSet", 2, ROLLING, false), Code::KVC902),
         format!(
-            "kubectl annotate statefulset/{APP} -n {NS} reloader.stakater.com/auto=true  # needs Stakater Reloader in the cluster"
+            "kubectl annotate statefulset/{APP} -n {NS} reloader.stakater.com/auto=true --overwrite  # needs Stakater Reloader in the cluster"
         )
     );
     let held = owned_by("StatefulSet", 2, ON_DELETE, false);

@@ -63,7 +63,7 @@ fn hint(key: &str) -> Option<String> {
         "rotationpollinterval" | "enablesecretrotation" | "rotation-poll-interval"
     ) {
         return Some(
-            "not a provider parameter: rotation and its interval are the Secrets Store CSI driver's --enable-secret-rotation and --rotation-poll-interval flags, one setting for the whole cluster (AKS add-on: az aks addon update … --enable-secret-rotation --rotation-poll-interval); no SecretProviderClass or volume setting exists".into(),
+            "not a provider parameter: rotation and its interval are the Secrets Store CSI driver's --enable-secret-rotation and --rotation-poll-interval flags, one setting for the whole cluster (AKS add-on: az aks update … --enable-secret-rotation --rotation-poll-interval); no SecretProviderClass or volume setting exists".into(),
         );
     }
     // Early provider releases located the vault by subscription and resource group; today's

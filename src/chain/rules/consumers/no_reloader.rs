@@ -68,7 +68,7 @@ pub(super) fn not_running(cx: &Ctx, secrets: &[&str], ann: &StrMap, why: String)
             format!("reloader: {why}"),
             format!("annotations: {:?}", ann.keys().collect::<Vec<_>>()),
         ],
-        "kubectl get deployments -A -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,READY:.status.readyReplicas,IMAGE:.spec.template.spec.containers[*].image,ARGS:.spec.template.spec.containers[*].args | grep -E 'NAMESPACE|stakater/reloader'".to_string(),
+        "kubectl get deployments -A -o 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,READY:.status.readyReplicas,IMAGE:.spec.template.spec.containers[*].image,ARGS:.spec.template.spec.containers[*].args' | grep -E 'NAMESPACE|stakater/reloader'".to_string(),
         format!(
             "{run_one}  # until one acts, after each rotation: {}",
             remedy::restart(cx)

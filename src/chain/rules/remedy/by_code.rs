@@ -379,7 +379,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         // Said only of an SPC checked on its own, with its StatefulSet's names (claim_replaced).
         KVC710 => (
             format!(
-                "kubectl get statefulset -n {ns} -o custom-columns=NAME:.metadata.name,CLAIMS:.spec.volumeClaimTemplates[*].metadata.name,VOLUMES:.spec.template.spec.volumes[*].name"
+                "kubectl get statefulset -n {ns} -o 'custom-columns=NAME:.metadata.name,CLAIMS:.spec.volumeClaimTemplates[*].metadata.name,VOLUMES:.spec.template.spec.volumes[*].name'"
             ),
             "# rename the StatefulSet's CSI volume in spec.template.spec.volumes (and the volumeMounts meant for it) so no volumeClaimTemplates entry has its name".to_string(),
         ),
@@ -400,7 +400,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             format!("# keep at least one running pod that mounts SecretProviderClass {} (no mount, no Secret)", cx.spc_name),
         ),
         KVC803 | KVC903 => (
-            format!("kubectl get secret -n {ns} -l secrets-store.csi.k8s.io/managed=true -o custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name"),
+            format!("kubectl get secret -n {ns} -l secrets-store.csi.k8s.io/managed=true -o 'custom-columns=NAME:.metadata.name,OWNERS:.metadata.ownerReferences[*].name'"),
             match code {
                 KVC903 => format!("# mount SecretProviderClass {} in every workload that uses the synced Secret", cx.spc_name),
                 // An Ingress mounts nothing: the Secret lives as long as its owners do (the
@@ -413,7 +413,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             },
         ),
         KVC805 => (
-            format!("kubectl get secret -n {ns} -o custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time"),
+            format!("kubectl get secret -n {ns} -o 'custom-columns=NAME:.metadata.name,UPDATED:.metadata.managedFields[*].time'"),
             {
                 // FACTS §4: without rotation, delete the Secret and remount; with it turned
                 // on, the driver updates the Secret at its next poll (KVC702 says how).
@@ -446,7 +446,7 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
         ),
         KVC807 => (
             format!(
-                "kubectl get secretproviderclass -n {ns} -o custom-columns=NAME:.metadata.name,SECRETS:.spec.secretObjects[*].secretName"
+                "kubectl get secretproviderclass -n {ns} -o 'custom-columns=NAME:.metadata.name,SECRETS:.spec.secretObjects[*].secretName'"
             ),
             edit_spc(
                 cx,

@@ -149,8 +149,19 @@ fn base_name(cx: &Ctx) -> String {
 /// The name kvchain gives the credential of service account `sa` in namespace `ns`:
 /// `<namespace>-<service account>`, cut so that a `-N` suffix ([`free_name`]) still keeps it
 /// within 120 characters (FACTS §7). Every fix that creates one names it so (audit LL10).
+/// A credential's name is `^[a-zA-Z0-9]{1}[a-zA-Z0-9-_]{2,119}$` (the MSI API's pattern, az
+/// applies it), and a service account's may hold dots (a DNS subdomain): each is a '-' here,
+/// the subject keeping the account's own name (audit XC-paste).
 pub(crate) fn fic_name(ns: &str, sa: &str) -> String {
-    let mut name = format!("{ns}-{sa}");
+    let mut name: String = format!("{ns}-{sa}")
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                true => c,
+                false => '-',
+            },
+        )
+        .collect();
     // Kubernetes names are ASCII: a byte cut is a character cut.
     name.truncate(MAX_NAME - 4);
     name

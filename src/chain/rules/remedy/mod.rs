@@ -129,14 +129,13 @@ pub(crate) fn install(cx: &Ctx) -> Option<DriverInstall> {
     cx.cluster().csi_driver.known().and_then(|c| c.install)
 }
 
-/// The command that changes a driver flag: the add-on's `az aks addon update` flags, or the
+/// The command that changes a driver flag: the add-on's flags on `az aks update`, or the
 /// Helm chart's values (`key=value`) on the release that installed the driver; both when the
-/// install method is not known.
+/// install method is not known. `az aks update` carries the add-on's rotation flags in the
+/// Azure CLI itself; `az aks addon update` is the aks-preview extension's, which a CLI without
+/// that extension does not know (audit XC-paste).
 pub(crate) fn driver_setting(cx: &Ctx, addon_flags: &str, helm_values: &[&str]) -> String {
-    let addon = format!(
-        "az aks addon update {} -a azure-keyvault-secrets-provider {addon_flags}",
-        aks_args(cx)
-    );
+    let addon = format!("az aks update {} {addon_flags}", aks_args(cx));
     let helm = helm::driver_upgrade(cx, helm_values);
     match install(cx) {
         Some(DriverInstall::AksAddon) => addon,

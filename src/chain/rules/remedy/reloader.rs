@@ -57,9 +57,12 @@ pub(super) fn commands(cx: &Ctx) -> (String, String) {
                 cx,
                 cx.workload,
                 format!(
-                    "kubectl annotate {} -n {ns} {}  # needs Stakater Reloader in the cluster{}",
+                    "kubectl annotate {} -n {ns} {} --overwrite  # needs Stakater Reloader in the cluster{}",
                     cx.owner_kubectl(),
-                    // The key the Reloader acting on the namespace reads (`--auto-annotation`).
+                    // The key the Reloader acting on the namespace reads (`--auto-annotation`),
+                    // overwritten: kubectl refuses to change a key the workload already holds
+                    // (an `auto: "false"`) without --overwrite, and annotates nothing
+                    // (audit XC-paste).
                     super::sh_word(&format!(
                         "{}=true",
                         crate::chain::rules::consumers::reloader_config(cx).auto
