@@ -12,13 +12,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::chain::{Chain, Status};
+use crate::chain::{Chain, SpcVerdict, Status};
 
 mod fallback;
 mod filter;
 mod nodes;
+mod spcs;
 pub use filter::Filter;
-pub use nodes::{Counts, NodeKey, NsNode, PodNode, Row, WlNode};
+pub use nodes::{Counts, NodeKey, NsNode, PodNode, Row, SpcNode, WlNode};
+pub use spcs::SpcCounts;
 
 /// The tree model plus its view state (opened nodes, selection, scroll offset).
 #[derive(Clone, Debug)]
@@ -30,6 +32,8 @@ pub struct TreeView {
     /// Of those, the chains no pod starts ([`crate::ui::subject`]) and the pod templates
     /// diagnosed as the pod they would create ([`Chain::is_template`], audit JJ4): not pods.
     pub without_pod: usize,
+    /// The SecretProviderClasses no chain mounts among `counts` ([`spcs`]): no pods either.
+    pub spcs: SpcCounts,
     pub rows: Vec<Row>,
     /// Chain indexes in tree order (filtered, sorted by namespace, workload, pod, SPC).
     pub order: Vec<usize>,
@@ -57,6 +61,7 @@ impl Default for TreeView {
             namespaces: Vec::new(),
             counts: Counts::default(),
             without_pod: 0,
+            spcs: SpcCounts::default(),
             rows: vec![Row::Cluster],
             order: Vec::new(),
             chain_open: Vec::new(),
@@ -88,6 +93,18 @@ impl TreeView {
 
     /// Rebuild the model from `chains` (sorted or not), keeping open state and selection.
     pub fn rebuild(&mut self, chains: &[Arc<Chain>], filter: &Filter, cluster_label: &str) {
+        self.rebuild_with(chains, &[], filter, cluster_label);
+    }
+
+    /// [`TreeView::rebuild`] with the SecretProviderClasses no chain mounts, a row each under
+    /// its namespace ([`spcs`]).
+    pub fn rebuild_with(
+        &mut self,
+        chains: &[Arc<Chain>],
+        spcs: &[SpcVerdict],
+        filter: &Filter,
+        cluster_label: &str,
+    ) {
         self.cluster_label = cluster_label.to_string();
         let mut order: Vec<usize> = (0..chains.len())
             .filter(|i| filter.matches(&chains[*i]))
@@ -165,6 +182,7 @@ impl TreeView {
                     open,
                     counts: Counts::default(),
                     workloads: Vec::new(),
+                    spcs: Vec::new(),
                 });
             }
             let ns = namespaces.last_mut().expect("pushed above");
@@ -229,6 +247,9 @@ impl TreeView {
             }
         }
         self.without_pod = without_pod;
+        self.spcs = spcs::merge(&mut namespaces, spcs, filter, &mut counts, |ns| {
+            self.is_open(&NodeKey::Namespace(ns.to_string()), default_open)
+        });
         self.namespaces = namespaces;
         self.order = order;
         self.chain_open = chain_open;
@@ -265,6 +286,10 @@ impl TreeView {
                     }
                 }
             }
+            if !ns.spcs.is_empty() {
+                rows.push(Row::SpcGroup(ni));
+                rows.extend((0..ns.spcs.len()).map(|k| Row::Spc(ni, k)));
+            }
         }
         self.rows = rows;
         self.restore_selection(chains);
@@ -298,6 +323,13 @@ impl TreeView {
                 chains.get(chain).is_some_and(|c| {
                     c.id == *id && c.objects.get(object).is_some_and(|o| o.name == *name)
                 })
+            }
+            (Row::SpcGroup(n), NodeKey::SpcGroup { namespace }) => {
+                self.namespaces[n].name == *namespace
+            }
+            (Row::Spc(n, k), NodeKey::Spc { namespace, name }) => {
+                let ns = &self.namespaces[n];
+                ns.name == *namespace && ns.spcs[k].name == *name
             }
             _ => false,
         }
@@ -335,6 +367,21 @@ impl TreeView {
                         .unwrap_or_default(),
                 }
             }
+            Row::SpcGroup(n) => NodeKey::SpcGroup {
+                namespace: self.namespaces[n].name.clone(),
+            },
+            Row::Spc(n, k) => NodeKey::Spc {
+                namespace: self.namespaces[n].name.clone(),
+                name: self.namespaces[n].spcs[k].name.clone(),
+            },
+        }
+    }
+
+    /// The verdict a row stands for, as an index of the list the tree was built with.
+    pub fn row_spc(&self, row: Row) -> Option<usize> {
+        match row {
+            Row::Spc(n, k) => Some(self.namespaces.get(n)?.spcs.get(k)?.index),
+            _ => None,
         }
     }
 
@@ -358,7 +405,9 @@ impl TreeView {
 
     /// Pods in the (filtered) tree: chains no pod starts are not counted.
     pub fn pods(&self) -> usize {
-        self.counts.total().saturating_sub(self.without_pod)
+        (self.counts.total())
+            .saturating_sub(self.without_pod)
+            .saturating_sub(self.spcs.shown)
     }
 
     /// The chains of a pod node, as indexes into the chain list.
@@ -416,7 +465,7 @@ impl TreeView {
     pub fn set_open(&mut self, row: Row, open: Option<bool>, chains: &[Arc<Chain>]) -> bool {
         let key = self.key(row, chains);
         let flag: &mut bool = match row {
-            Row::Cluster | Row::Object { .. } => return false,
+            Row::Cluster | Row::Object { .. } | Row::SpcGroup(..) | Row::Spc(..) => return false,
             Row::Namespace(n) => &mut self.namespaces[n].open,
             Row::Workload(n, w) => &mut self.namespaces[n].workloads[w].open,
             Row::Pod(n, w, p) => &mut self.namespaces[n].workloads[w].pods[p].open,
@@ -451,7 +500,7 @@ impl TreeView {
 
     pub fn is_row_open(&self, row: Row) -> Option<bool> {
         match row {
-            Row::Cluster | Row::Object { .. } => None,
+            Row::Cluster | Row::Object { .. } | Row::SpcGroup(..) | Row::Spc(..) => None,
             Row::Namespace(n) => Some(self.namespaces[n].open),
             Row::Workload(n, w) => Some(self.namespaces[n].workloads[w].open),
             Row::Pod(n, w, p) => Some(self.namespaces[n].workloads[w].pods[p].open),
@@ -486,6 +535,11 @@ impl TreeView {
                 .get(chain)
                 .and_then(|c| c.objects.get(object))
                 .map_or(Status::Unknown, |o| o.status),
+            Row::SpcGroup(n) => (self.namespaces[n].spcs.iter())
+                .map(|s| s.status)
+                .max()
+                .unwrap_or(Status::Unknown),
+            Row::Spc(n, k) => self.namespaces[n].spcs[k].status,
         }
     }
 

@@ -22,6 +22,15 @@ pub enum NodeKey {
         chain: SharedText,
         name: String,
     },
+    /// The group of a namespace's SecretProviderClasses no chain mounts.
+    SpcGroup {
+        namespace: String,
+    },
+    /// A SecretProviderClass no chain mounts ([`crate::chain::unmounted_spcs`]).
+    Spc {
+        namespace: String,
+        name: String,
+    },
 }
 
 /// Counts of pods (or chains) by worst status as the outputs show it, indexed by `Status as
@@ -54,6 +63,20 @@ pub struct NsNode {
     /// Pods by worst status.
     pub counts: Counts,
     pub workloads: Vec<WlNode>,
+    /// Its SecretProviderClasses no chain mounts, by name: a group after its workloads.
+    pub spcs: Vec<SpcNode>,
+}
+
+/// A SecretProviderClass no chain mounts: its verdict is `index` of the list the tree was
+/// built with ([`super::TreeView::rebuild_with`]).
+#[derive(Clone, Debug)]
+pub struct SpcNode {
+    pub name: String,
+    pub index: usize,
+    /// [`crate::chain::SpcVerdict::shown_status`].
+    pub status: Status,
+    /// Its namespace's pods were not read: not known to be mounted by no pod.
+    pub pods_unread: bool,
 }
 
 /// A workload, or the "bare pods" group of a namespace (`kind` empty).
@@ -84,7 +107,14 @@ pub enum Row {
     Workload(usize, usize),
     Pod(usize, usize, usize),
     Chain(usize, usize, usize, usize),
-    Object { chain: usize, object: usize },
+    Object {
+        chain: usize,
+        object: usize,
+    },
+    /// The group of a namespace's SecretProviderClasses no chain mounts.
+    SpcGroup(usize),
+    /// A SecretProviderClass no chain mounts: (namespace, its place in [`NsNode::spcs`]).
+    Spc(usize, usize),
 }
 
 impl Row {
@@ -92,7 +122,8 @@ impl Row {
         match self {
             Row::Cluster => 0,
             Row::Namespace(..) => 1,
-            Row::Workload(..) => 2,
+            Row::Workload(..) | Row::SpcGroup(..) => 2,
+            Row::Spc(..) => 3,
             Row::Pod(..) => 3,
             Row::Chain(..) => 4,
             Row::Object { .. } => 5,

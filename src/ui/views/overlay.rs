@@ -200,6 +200,7 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
     if app.frozen.is_some() {
         why.push("frozen snapshot (demo --snapshot)");
     }
+    let hint = |a: UiAction| app.keymap.hint(a);
     right_lines.push(Line::raw(""));
     // On the right, which has room to spare at 80×24.
     if !why.is_empty() {
@@ -208,6 +209,17 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
             t.muted(),
         ));
     }
+    // The tree's rows that are no pod's (audit XC-tui): which keys work there.
+    right_lines.push(Line::styled(
+        format!(
+            "SecretProviderClasses mounted by no pod (their group's spc/NAME rows): checked on their own; {} copies a fix, the pod keys ({}, {}, {}) do not apply",
+            hint(UiAction::CopyFix),
+            hint(UiAction::Restart),
+            hint(UiAction::Rotate),
+            hint(UiAction::Verify)
+        ),
+        t.muted(),
+    ));
     right_lines.push(Line::styled(
         format!(
             "theme {} · config {}",
@@ -221,7 +233,6 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
     ));
     // How to reach what a pane cuts: said once here (on the border, as the columns fill
     // 80×24), not on every pane's; each pane's border says which of its lines show.
-    let hint = |a: UiAction| app.keymap.hint(a);
     block = block.title_bottom(Line::styled(
         format!(
             " {} to a pane, {}/{} scroll what it cuts ",
