@@ -56,6 +56,15 @@ fn key(app: &mut App, c: char) -> Vec<Effect> {
     )))
 }
 
+/// The message of the selected SPC's finding `code`.
+fn v_message(app: &App, code: &str) -> String {
+    let v = app.selected_spc().expect("an SPC is selected");
+    (v.findings.iter())
+        .find(|f| f.code.as_str() == code)
+        .map(|f| f.message.to_string())
+        .unwrap_or_else(|| panic!("no {code}: {v:?}"))
+}
+
 fn message(app: &App) -> String {
     app.message
         .as_ref()
@@ -232,6 +241,15 @@ fn with_the_pods_unread_the_spc_is_not_known_to_be_mounted() {
         "{}",
         message(&app)
     );
+    // Its KVC401 says the same: no pod was seen not to mount it (audit SS2), `check` alike.
+    let kvc401 = v_message(&app, "KVC401");
+    assert!(
+        kvc401.contains(
+            "is not known to be mounted (pods unread), and no service account of namespace billing"
+        ),
+        "{kvc401}"
+    );
+    assert!(!kvc401.contains("mounted by no pod"), "{kvc401}");
 }
 
 /// The runner's diagnoser hands the App the SPC verdicts with the chains, made off the UI task
