@@ -143,6 +143,17 @@ fn an_spc_no_pod_mounts_is_a_row_with_its_findings_and_fix() {
     // Events in full text: still no value.
     key(&mut app, 'e');
     screen(&mut app);
+    // The help says which keys work on such a row, where the tree has one.
+    key(&mut app, '?');
+    let help = screen(&mut app);
+    assert!(
+        help.contains("spc/NAME rows of \"(SecretProviderClasses mounted by no"),
+        "{help}"
+    );
+    assert!(
+        help.contains("y copies a fix; R, r, x do not apply (no pod)"),
+        "{help}"
+    );
 }
 
 /// The counts: the tree's title counts it apart from the pods as `check`'s headline does

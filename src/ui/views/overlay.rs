@@ -209,17 +209,20 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
             t.muted(),
         ));
     }
-    // The tree's rows that are no pod's (audit XC-tui): which keys work there.
-    right_lines.push(Line::styled(
-        format!(
-            "SecretProviderClasses mounted by no pod (their group's spc/NAME rows): checked on their own; {} copies a fix, the pod keys ({}, {}, {}) do not apply",
-            hint(UiAction::CopyFix),
-            hint(UiAction::Restart),
-            hint(UiAction::Rotate),
-            hint(UiAction::Verify)
-        ),
-        t.muted(),
-    ));
+    // The tree's rows that are no pod's (audit XC-tui): which keys work there. Only when the
+    // tree has such rows: the default help fits 80×24 whole (XB-users), this line past it.
+    if app.tree.spcs.shown > 0 {
+        right_lines.push(Line::styled(
+            format!(
+                "spc/NAME rows of \"(SecretProviderClasses mounted by no pod)\": {} copies a fix; {}, {}, {} do not apply (no pod)",
+                hint(UiAction::CopyFix),
+                hint(UiAction::Restart),
+                hint(UiAction::Rotate),
+                hint(UiAction::Verify)
+            ),
+            t.muted(),
+        ));
+    }
     right_lines.push(Line::styled(
         format!(
             "theme {} · config {}",
