@@ -72,6 +72,12 @@ fn bench(c: &mut Criterion) {
         lonely.spcs.items.push(left);
     }
     let lonely_chains = diagnose(&lonely);
+    // The usual case, which the TUI's diagnoser pays per snapshot (audit XC-tui): every SPC
+    // mounted, so it returns before building any index.
+    let chains = diagnose(&snapshot);
+    g.bench_function("unmounted_spcs_none_of_2k", |b| {
+        b.iter(|| kvchain::chain::unmounted_spcs(black_box(&snapshot), &chains).len())
+    });
     g.bench_function("unmounted_spcs_2k_of_4k", |b| {
         b.iter(|| kvchain::chain::unmounted_spcs(black_box(&lonely), &lonely_chains).len())
     });

@@ -72,6 +72,7 @@ fn update(c: &mut Criterion) {
                     app.update(AppEvent::Diagnosed {
                         snapshot: Arc::clone(&snapshot),
                         chains,
+                        spcs: Vec::new(),
                     })
                 },
                 BatchSize::LargeInput,
@@ -102,10 +103,13 @@ fn update_with_diagnose(c: &mut Criterion) {
     c.bench_function("diagnose_and_update_10k_pods", |b| {
         b.iter(|| {
             let chains = kvchain::chain::diagnose(black_box(&snap));
-            let chains = chains.into_iter().map(Arc::new).collect();
+            let chains: Vec<Arc<_>> = chains.into_iter().map(Arc::new).collect();
+            // As the runner's diagnoser does: none is unmounted here, so it returns early.
+            let spcs = kvchain::chain::unmounted_spcs(&snap, &chains);
             app.update(AppEvent::Diagnosed {
                 snapshot: Arc::clone(&snap),
                 chains,
+                spcs,
             })
         })
     });

@@ -35,7 +35,7 @@ use super::views::events::ClassifiedEvent;
 use crate::action::Action;
 use crate::action::reveal::UNMASK_FOR;
 use crate::action::timeline::Timeline;
-use crate::chain::{Chain, Link, LinkKind};
+use crate::chain::{Chain, Link, LinkKind, SpcVerdict};
 use crate::snapshot::{Snapshot, SourceInfo, SourceKind};
 use crate::source::{LabStatus, Progress};
 
@@ -48,6 +48,9 @@ pub struct App {
     pub source: SourceInfo,
     pub snapshot: Option<Arc<Snapshot>>,
     pub chains: Vec<Arc<Chain>>,
+    /// The SecretProviderClasses no chain mounts, checked on their own off the UI task
+    /// ([`crate::chain::unmounted_spcs`]): rows of the tree, as `check` lists them.
+    pub spcs: Vec<SpcVerdict>,
     pub tree: TreeView,
     pub filter: Filter,
     pub focus: Pane,
@@ -142,6 +145,7 @@ impl App {
             source,
             snapshot: None,
             chains: Vec::new(),
+            spcs: Vec::new(),
             tree: TreeView::default(),
             filter: Filter::default(),
             focus: Pane::Tree,
@@ -363,8 +367,12 @@ impl App {
                 self.on_source(ev);
                 self.dirty = true;
             }
-            AppEvent::Diagnosed { snapshot, chains } => {
-                let old = self.apply_shared(snapshot, chains);
+            AppEvent::Diagnosed {
+                snapshot,
+                chains,
+                spcs,
+            } => {
+                let old = self.apply_diagnosed(snapshot, chains, spcs);
                 fx.push(Effect::Discard(old));
                 self.dirty = true;
             }

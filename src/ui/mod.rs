@@ -440,8 +440,10 @@ pub async fn diagnoser_with(
 ) {
     // Suppressions are marked as each chain is built: a kept chain keeps its marks, and what
     // they read (the pod, its workload, its SPC) re-diagnoses the chain when it changes.
+    let ignore = Arc::new(ignore);
+    let rules = ignore.clone();
     let finish: Arc<Finish> = Arc::new(move |kube, chains| {
-        crate::suppress::apply(kube, &Default::default(), &ignore, chains);
+        crate::suppress::apply(kube, &Default::default(), &rules, chains);
     });
     let mut feed: Option<Feed> = None;
     while let Some(first) = rx.recv().await {
@@ -473,11 +475,15 @@ pub async fn diagnoser_with(
             let mut taken = feed
                 .take()
                 .unwrap_or_else(|| Feed::new(Some(finish.clone())));
+            let ignore = ignore.clone();
             let diagnosed = tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
                 let pods = s.pods.items.len();
                 let fed = taken.update(s);
                 let chains = taken.chains();
+                let spcs = (taken.snapshot())
+                    .map(|s| unmounted_spcs(s, &chains, &ignore))
+                    .unwrap_or_default();
                 tracing::debug!(
                     pods,
                     rebuilt = fed.work.chains,
@@ -486,14 +492,18 @@ pub async fn diagnoser_with(
                     ms = started.elapsed().as_millis() as u64,
                     "diagnosed"
                 );
-                (taken, chains)
+                (taken, chains, spcs)
             });
             let event = match diagnosed.await {
-                Ok((kept, chains)) => {
+                Ok((kept, chains, spcs)) => {
                     let snapshot = kept.snapshot().cloned();
                     feed = Some(kept);
                     match snapshot {
-                        Some(snapshot) => AppEvent::Diagnosed { snapshot, chains },
+                        Some(snapshot) => AppEvent::Diagnosed {
+                            snapshot,
+                            chains,
+                            spcs,
+                        },
                         None => continue,
                     }
                 }
@@ -506,4 +516,21 @@ pub async fn diagnoser_with(
             }
         }
     }
+}
+
+/// The SecretProviderClasses no chain of the diagnosis mounts, checked on their own with the
+/// config's `ignore:` rules and the annotations applied, as `check` and `serve` do. On the
+/// blocking pool with the diagnosis, never on the UI task: ~12 ms at 2,000 such SPCs
+/// (`diagnose/unmounted_spcs_2k_of_4k`); with none, `unmounted_spcs` returns before building
+/// any index, and the suppression index is not built either.
+fn unmounted_spcs(
+    snapshot: &crate::snapshot::Snapshot,
+    chains: &[Arc<crate::chain::Chain>],
+    ignore: &crate::suppress::Rules,
+) -> Vec<crate::chain::SpcVerdict> {
+    let mut spcs = crate::chain::unmounted_spcs(snapshot, chains);
+    if !spcs.is_empty() {
+        crate::suppress::apply_spcs(snapshot, &Default::default(), ignore, &mut spcs);
+    }
+    spcs
 }

@@ -12,109 +12,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::chain::{Chain, SharedText, Status};
+use crate::chain::{Chain, SpcVerdict, Status};
 
 mod fallback;
 mod filter;
+mod nodes;
+mod spcs;
 pub use filter::Filter;
-
-/// Stable identity of a tree node, independent of its position.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum NodeKey {
-    Cluster,
-    Namespace(String),
-    Workload {
-        namespace: String,
-        kind: String,
-        name: String,
-    },
-    Pod {
-        namespace: String,
-        name: String,
-    },
-    /// A chain (pod × SPC), by [`Chain::id`].
-    Chain(SharedText),
-    Object {
-        chain: SharedText,
-        name: String,
-    },
-}
-
-/// Counts of pods (or chains) by worst status as the outputs show it, indexed by `Status as
-/// usize`: a pod only suppressed findings break counts as `Suppressed`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts(pub [usize; 6]);
-
-impl Counts {
-    pub fn add(&mut self, s: Status) {
-        self.0[s as usize] += 1;
-    }
-    pub fn get(&self, s: Status) -> usize {
-        self.0[s as usize]
-    }
-    pub fn total(&self) -> usize {
-        self.0.iter().sum()
-    }
-    pub fn worst(&self) -> Status {
-        Status::WORST_FIRST
-            .into_iter()
-            .find(|s| self.get(*s) > 0)
-            .unwrap_or(Status::Ok)
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct NsNode {
-    pub name: String,
-    pub open: bool,
-    /// Pods by worst status.
-    pub counts: Counts,
-    pub workloads: Vec<WlNode>,
-}
-
-/// A workload, or the "bare pods" group of a namespace (`kind` empty).
-#[derive(Clone, Debug)]
-pub struct WlNode {
-    pub kind: String,
-    pub name: String,
-    pub open: bool,
-    pub worst: Status,
-    pub pods: Vec<PodNode>,
-}
-
-/// A pod: no strings and no vectors of its own (10,000 of them are rebuilt per snapshot);
-/// its name and chains are found through [`TreeView::order`].
-#[derive(Clone, Debug)]
-pub struct PodNode {
-    pub open: bool,
-    pub worst: Status,
-    /// Its chains (one per SecretProviderClass volume): a range of [`TreeView::order`].
-    pub chains: std::ops::Range<usize>,
-}
-
-/// A flattened, visible row: indexes into the model, no strings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Row {
-    Cluster,
-    Namespace(usize),
-    Workload(usize, usize),
-    Pod(usize, usize, usize),
-    Chain(usize, usize, usize, usize),
-    Object { chain: usize, object: usize },
-}
-
-impl Row {
-    pub fn depth(self) -> usize {
-        match self {
-            Row::Cluster => 0,
-            Row::Namespace(..) => 1,
-            Row::Workload(..) => 2,
-            Row::Pod(..) => 3,
-            Row::Chain(..) => 4,
-            Row::Object { .. } => 5,
-        }
-    }
-}
+pub use nodes::{Counts, NodeKey, NsNode, PodNode, Row, SpcNode, WlNode};
+pub use spcs::SpcCounts;
 
 /// The tree model plus its view state (opened nodes, selection, scroll offset).
 #[derive(Clone, Debug)]
@@ -126,6 +32,8 @@ pub struct TreeView {
     /// Of those, the chains no pod starts ([`crate::ui::subject`]) and the pod templates
     /// diagnosed as the pod they would create ([`Chain::is_template`], audit JJ4): not pods.
     pub without_pod: usize,
+    /// The SecretProviderClasses no chain mounts among `counts` ([`spcs`]): no pods either.
+    pub spcs: SpcCounts,
     pub rows: Vec<Row>,
     /// Chain indexes in tree order (filtered, sorted by namespace, workload, pod, SPC).
     pub order: Vec<usize>,
@@ -153,6 +61,7 @@ impl Default for TreeView {
             namespaces: Vec::new(),
             counts: Counts::default(),
             without_pod: 0,
+            spcs: SpcCounts::default(),
             rows: vec![Row::Cluster],
             order: Vec::new(),
             chain_open: Vec::new(),
@@ -184,6 +93,18 @@ impl TreeView {
 
     /// Rebuild the model from `chains` (sorted or not), keeping open state and selection.
     pub fn rebuild(&mut self, chains: &[Arc<Chain>], filter: &Filter, cluster_label: &str) {
+        self.rebuild_with(chains, &[], filter, cluster_label);
+    }
+
+    /// [`TreeView::rebuild`] with the SecretProviderClasses no chain mounts, a row each under
+    /// its namespace ([`spcs`]).
+    pub fn rebuild_with(
+        &mut self,
+        chains: &[Arc<Chain>],
+        spcs: &[SpcVerdict],
+        filter: &Filter,
+        cluster_label: &str,
+    ) {
         self.cluster_label = cluster_label.to_string();
         let mut order: Vec<usize> = (0..chains.len())
             .filter(|i| filter.matches(&chains[*i]))
@@ -261,6 +182,7 @@ impl TreeView {
                     open,
                     counts: Counts::default(),
                     workloads: Vec::new(),
+                    spcs: Vec::new(),
                 });
             }
             let ns = namespaces.last_mut().expect("pushed above");
@@ -325,6 +247,9 @@ impl TreeView {
             }
         }
         self.without_pod = without_pod;
+        self.spcs = spcs::merge(&mut namespaces, spcs, filter, &mut counts, |ns| {
+            self.is_open(&NodeKey::Namespace(ns.to_string()), default_open)
+        });
         self.namespaces = namespaces;
         self.order = order;
         self.chain_open = chain_open;
@@ -361,6 +286,10 @@ impl TreeView {
                     }
                 }
             }
+            if !ns.spcs.is_empty() {
+                rows.push(Row::SpcGroup(ni));
+                rows.extend((0..ns.spcs.len()).map(|k| Row::Spc(ni, k)));
+            }
         }
         self.rows = rows;
         self.restore_selection(chains);
@@ -394,6 +323,13 @@ impl TreeView {
                 chains.get(chain).is_some_and(|c| {
                     c.id == *id && c.objects.get(object).is_some_and(|o| o.name == *name)
                 })
+            }
+            (Row::SpcGroup(n), NodeKey::SpcGroup { namespace }) => {
+                self.namespaces[n].name == *namespace
+            }
+            (Row::Spc(n, k), NodeKey::Spc { namespace, name }) => {
+                let ns = &self.namespaces[n];
+                ns.name == *namespace && ns.spcs[k].name == *name
             }
             _ => false,
         }
@@ -431,6 +367,21 @@ impl TreeView {
                         .unwrap_or_default(),
                 }
             }
+            Row::SpcGroup(n) => NodeKey::SpcGroup {
+                namespace: self.namespaces[n].name.clone(),
+            },
+            Row::Spc(n, k) => NodeKey::Spc {
+                namespace: self.namespaces[n].name.clone(),
+                name: self.namespaces[n].spcs[k].name.clone(),
+            },
+        }
+    }
+
+    /// The verdict a row stands for, as an index of the list the tree was built with.
+    pub fn row_spc(&self, row: Row) -> Option<usize> {
+        match row {
+            Row::Spc(n, k) => Some(self.namespaces.get(n)?.spcs.get(k)?.index),
+            _ => None,
         }
     }
 
@@ -454,7 +405,9 @@ impl TreeView {
 
     /// Pods in the (filtered) tree: chains no pod starts are not counted.
     pub fn pods(&self) -> usize {
-        self.counts.total().saturating_sub(self.without_pod)
+        (self.counts.total())
+            .saturating_sub(self.without_pod)
+            .saturating_sub(self.spcs.shown)
     }
 
     /// The chains of a pod node, as indexes into the chain list.
@@ -512,7 +465,7 @@ impl TreeView {
     pub fn set_open(&mut self, row: Row, open: Option<bool>, chains: &[Arc<Chain>]) -> bool {
         let key = self.key(row, chains);
         let flag: &mut bool = match row {
-            Row::Cluster | Row::Object { .. } => return false,
+            Row::Cluster | Row::Object { .. } | Row::SpcGroup(..) | Row::Spc(..) => return false,
             Row::Namespace(n) => &mut self.namespaces[n].open,
             Row::Workload(n, w) => &mut self.namespaces[n].workloads[w].open,
             Row::Pod(n, w, p) => &mut self.namespaces[n].workloads[w].pods[p].open,
@@ -547,7 +500,7 @@ impl TreeView {
 
     pub fn is_row_open(&self, row: Row) -> Option<bool> {
         match row {
-            Row::Cluster | Row::Object { .. } => None,
+            Row::Cluster | Row::Object { .. } | Row::SpcGroup(..) | Row::Spc(..) => None,
             Row::Namespace(n) => Some(self.namespaces[n].open),
             Row::Workload(n, w) => Some(self.namespaces[n].workloads[w].open),
             Row::Pod(n, w, p) => Some(self.namespaces[n].workloads[w].pods[p].open),
@@ -582,6 +535,11 @@ impl TreeView {
                 .get(chain)
                 .and_then(|c| c.objects.get(object))
                 .map_or(Status::Unknown, |o| o.status),
+            Row::SpcGroup(n) => (self.namespaces[n].spcs.iter())
+                .map(|s| s.status)
+                .max()
+                .unwrap_or(Status::Unknown),
+            Row::Spc(n, k) => self.namespaces[n].spcs[k].status,
         }
     }
 

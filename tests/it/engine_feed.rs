@@ -229,7 +229,9 @@ async fn the_tui_diagnoser_publishes_full_diagnoses_with_suppressions() {
         // One at a time: the diagnoser skips to the newest of several pending snapshots.
         let (snapshot, chains) = loop {
             match arx.recv().await.expect("the diagnoser runs") {
-                AppEvent::Diagnosed { snapshot, chains } => break (snapshot, chains),
+                AppEvent::Diagnosed {
+                    snapshot, chains, ..
+                } => break (snapshot, chains),
                 _ => continue,
             }
         };

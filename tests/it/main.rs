@@ -408,3 +408,4 @@ mod xb_facts;
 mod xb_left;
 mod xb_users;
 mod xc_paste;
+mod xc_tui;

@@ -36,16 +36,22 @@ fn an_ingress_chain_is_named_by_its_ingress_and_not_counted_as_a_pod() {
         app.selected_subject(),
         Some(("shop".to_string(), "Ingress/edge".to_string()))
     );
-    let pods = app.tree.counts.total() - 1;
+    // The SPC the deleted workload mounted is mounted by no pod now: a row of its own, not a
+    // pod either (audit XC-tui).
+    assert_eq!(app.tree.spcs.shown, 1);
+    let pods = app.tree.counts.total() - 1 - app.tree.spcs.shown;
     assert_eq!(app.tree.pods(), pods);
 
     let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
     t.draw(|f| views::draw(f, &mut app)).unwrap();
     let text = t.backend().to_string();
     assert!(
-        text.contains(&format!("Chains · {pods} pods · 1 without a pod")),
+        text.contains(&format!(
+            "Chains · {pods} pods · 1 without a pod · 1 SPC mounted by no pod"
+        )),
         "{text}"
     );
+    assert!(text.contains("spc/edge-sync-kv"), "{text}");
     assert!(
         text.contains("▸ ✗ Ingress/edge  Consumers KVC904"),
         "{text}"

@@ -70,8 +70,15 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
         [one] => Some(*one),
         _ => named(),
     };
+    // "Mounted by no pod" only where the namespace's pods were read: unread, they may mount it
+    // (audit SS2; XC-tui found the TUI's "not known to be mounted" row over this message).
+    // Whichever holds, no account there can use the identity: the accounts were read.
+    let where_ = match (snap.pods.unknown_in(ns)).or_else(|| snap.source.unread_pods_in(Some(ns))) {
+        None => "is mounted by no pod yet",
+        Some(_) => "is not known to be mounted (pods unread)",
+    };
     let why = format!(
-        "SecretProviderClass {} is mounted by no pod yet, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and a subject naming an account there, so the first pod that mounts it fails with AADSTS70021",
+        "SecretProviderClass {} {where_}, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and a subject naming an account there, so the first pod that mounts it fails with AADSTS70021",
         cx.spc_name, identity.name
     );
     let pod = PodObs {

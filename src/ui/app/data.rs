@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{App, Discarded, Level};
-use crate::chain::{Chain, Status};
+use crate::chain::{Chain, SpcVerdict, Status};
 use crate::snapshot::{Snapshot, SourceKind};
 use crate::source::SourceEvent;
 use crate::ui::subject;
@@ -67,21 +67,38 @@ impl App {
             // Snapshots are diagnosed before they reach the app; one that arrives raw (tests)
             // is diagnosed here.
             SourceEvent::Snapshot(s) => {
-                let chains = crate::chain::diagnose(&s);
+                let chains: Vec<Arc<Chain>> = crate::chain::diagnose(&s)
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect();
+                let spcs = crate::chain::unmounted_spcs(&s, &chains);
                 // Tests only (the runner diagnoses off this task): drop in place.
-                drop(self.apply(s, chains));
+                drop(self.apply_diagnosed(s, chains, spcs));
             }
         }
     }
 
     /// A new snapshot: rebuild the tree (keeping selection and open nodes). Returns what it
-    /// replaced, for the caller to drop wherever it likes.
+    /// replaced, for the caller to drop wherever it likes. No SecretProviderClass verdicts:
+    /// the chains given need not be the snapshot's (tests), so which SPCs no chain mounts is
+    /// not known here ([`App::apply_diagnosed`] is given them).
     pub fn apply(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Chain>) -> Discarded {
         self.apply_shared(snapshot, chains.into_iter().map(Arc::new).collect())
     }
 
     /// [`App::apply`] with chains shared with the diagnoser.
     pub fn apply_shared(&mut self, snapshot: Arc<Snapshot>, chains: Vec<Arc<Chain>>) -> Discarded {
+        self.apply_diagnosed(snapshot, chains, Vec::new())
+    }
+
+    /// [`App::apply_shared`] with the SecretProviderClasses no chain mounts, checked on their
+    /// own where the chains were made ([`crate::chain::unmounted_spcs`]): rows of the tree.
+    pub fn apply_diagnosed(
+        &mut self,
+        snapshot: Arc<Snapshot>,
+        chains: Vec<Arc<Chain>>,
+        spcs: Vec<SpcVerdict>,
+    ) -> Discarded {
         let first = self.snapshot.is_none();
         // Data arrived: the cluster answers again. A "reconnecting (attempt N): cannot reach …"
         // left in the status bar would now be false; anything said since stays.
@@ -106,6 +123,7 @@ impl App {
         self.source.observed_at = snapshot.source.observed_at;
         self.source.not_live.clone_from(&snapshot.source.not_live);
         let old_chains = std::mem::replace(&mut self.chains, chains);
+        self.spcs = spcs;
         if let Some(w) = &mut self.watch {
             w.observe(&snapshot, &self.chains);
             self.timeline = Some(w.timeline());
@@ -117,7 +135,8 @@ impl App {
         self.received_wall = Some(jiff::Timestamp::now());
         self.progress = None;
         let label = self.cluster_label();
-        self.tree.rebuild(&self.chains, &self.filter, &label);
+        self.tree
+            .rebuild_with(&self.chains, &self.spcs, &self.filter, &label);
         if first {
             self.select_first_worst();
         }
@@ -165,7 +184,7 @@ impl App {
             for pods in [true, false] {
                 if let Some(i) = self.tree.rows.iter().position(|r| {
                     let kind_ok = if pods {
-                        matches!(r, Row::Pod(..))
+                        matches!(r, Row::Pod(..) | Row::Spc(..))
                     } else {
                         matches!(r, Row::Namespace(..))
                     };
@@ -180,7 +199,8 @@ impl App {
 
     pub(super) fn rebuild_tree(&mut self) {
         let label = self.cluster_label();
-        self.tree.rebuild(&self.chains, &self.filter, &label);
+        self.tree
+            .rebuild_with(&self.chains, &self.spcs, &self.filter, &label);
         // A new filter is a new question: show the selected chain's cause again.
         self.link_chain = None;
         self.selection_changed();
@@ -286,5 +306,15 @@ impl App {
     pub fn selected_subject(&self) -> Option<(String, String)> {
         let c = self.selected_chain()?;
         Some((c.namespace.to_string(), subject::name(c).into_owned()))
+    }
+
+    /// The SecretProviderClass no chain mounts that the selected row is ([`Row::Spc`]).
+    pub fn selected_spc(&self) -> Option<&SpcVerdict> {
+        self.selected_spc_at(self.tree.selected_row())
+    }
+
+    /// The SecretProviderClass no chain mounts that `row` is.
+    pub fn selected_spc_at(&self, row: Row) -> Option<&SpcVerdict> {
+        self.tree.row_spc(row).and_then(|i| self.spcs.get(i))
     }
 }

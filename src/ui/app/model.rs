@@ -9,7 +9,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use crate::action::reveal::{RevealTarget, Revealed};
 use crate::action::timeline::{RestartWatch, RotationWatch, Timeline};
 use crate::action::{Action, ActionOutcome};
-use crate::chain::Chain;
+use crate::chain::{Chain, SpcVerdict};
 use crate::snapshot::Snapshot;
 use crate::source::{PermissionQuestion, SourceCommand, SourceEvent};
 
@@ -28,6 +28,9 @@ pub enum AppEvent {
         snapshot: Arc<Snapshot>,
         /// Shared with the diagnoser, which keeps the chains that did not change.
         chains: Vec<Arc<Chain>>,
+        /// The SecretProviderClasses no chain mounts, checked where the chains were made
+        /// ([`crate::chain::unmounted_spcs`]), never on the UI task.
+        spcs: Vec<SpcVerdict>,
     },
     ActionDone(ActionOutcome),
     /// The outcome of an in-container verify (shown in the events pane, one line per item).

@@ -50,7 +50,7 @@ impl App {
                 Pane::Tree => {
                     let row = self.tree.selected_row();
                     if !self.tree.set_open(row, Some(true), &self.chains)
-                        && matches!(row, Row::Chain(..) | Row::Object { .. })
+                        && matches!(row, Row::Chain(..) | Row::Object { .. } | Row::Spc(..))
                     {
                         self.focus = Pane::Detail;
                     }
@@ -123,6 +123,10 @@ impl App {
                     ),
                     Level::Warn,
                 ),
+                (None, _) if self.selected_spc().is_some() => self.say(
+                    "nothing to copy: no fix for this SecretProviderClass",
+                    Level::Warn,
+                ),
                 (None, _) => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
             UiAction::FullText => {
@@ -191,8 +195,19 @@ impl App {
                 LabControl::Advance(Duration::from_secs(60)),
             ))),
             UiAction::LessonNext => self.next_lesson_step(fx),
+            // An SPC no pod mounts has no pod to restart or verify in, nor a mounted object
+            // to rotate or reveal: said plainly, not "select a pod first" (audit XC-tui).
+            UiAction::Restart | UiAction::Rotate | UiAction::Verify | UiAction::Reveal
+                if let Some(why) = self.no_pod_spc() =>
+            {
+                self.say(format!("{}: {why}", action.description()), Level::Warn)
+            }
             UiAction::Restart => self.offer_restart(),
             UiAction::Rotate => self.offer_rotate(false),
+            UiAction::RotateMarker if self.restore.is_none() && self.no_pod_spc().is_some() => {
+                let why = self.no_pod_spc().unwrap_or_default();
+                self.say(format!("{}: {why}", action.description()), Level::Warn)
+            }
             UiAction::RotateMarker => {
                 if self.restore_applies() {
                     self.offer_restore()
@@ -246,6 +261,10 @@ impl App {
     /// The finding whose fix `y` copies: the selected link's first cause, else the chain's
     /// root cause (a link that is ok, or only blocked by an earlier one, copies that one's).
     fn fix_finding(&self) -> Option<&Finding> {
+        // An SPC no pod mounts: its worst finding with a fix (its findings are worst first).
+        if let Some(v) = self.selected_spc() {
+            return v.findings.iter().find(|f| !f.fix.trim().is_empty());
+        }
         let chain = self.selected_chain()?;
         let link = chain.link(self.link);
         link.findings
@@ -265,6 +284,10 @@ impl App {
     /// (Identity is ok)").
     fn fix_whose(&self) -> Option<String> {
         let f = self.fix_finding()?;
+        if let Some(v) = self.selected_spc() {
+            let name = crate::shown::shown(&v.name);
+            return Some(format!("the {} fix of SecretProviderClass/{name}", f.code));
+        }
         let whose = format!("the {} {} fix", f.link.title(), f.code.as_str());
         if f.link == self.link {
             return Some(whose);
@@ -289,5 +312,20 @@ impl App {
     pub fn fix_command(&self) -> Option<String> {
         let fix = self.fix()?;
         crate::ui::fix_text::command(&fix).map(String::from)
+    }
+
+    /// Why the pod actions do not apply to the selected row, when it is a SecretProviderClass
+    /// no chain mounts.
+    fn no_pod_spc(&self) -> Option<String> {
+        let v = self.selected_spc()?;
+        let name = crate::shown::shown(&v.name);
+        Some(match v.pods_unread {
+            None => format!(
+                "does not apply: SecretProviderClass/{name} is mounted by no pod (nothing to restart, verify, rotate or reveal through it)"
+            ),
+            Some(_) => format!(
+                "does not apply: SecretProviderClass/{name} is not known to be mounted (pods unread): no pod of it to act on"
+            ),
+        })
     }
 }

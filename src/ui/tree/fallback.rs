@@ -92,7 +92,11 @@ impl TreeView {
         match row {
             Row::Cluster => return out,
             Row::Namespace(_) => {}
-            Row::Workload(n, _) => out.push(ns_key(n)),
+            Row::Workload(n, _) | Row::SpcGroup(n) => out.push(ns_key(n)),
+            Row::Spc(n, _) => {
+                out.push(self.key(Row::SpcGroup(n), chains));
+                out.push(ns_key(n));
+            }
             Row::Pod(n, w, _) => {
                 out.push(self.key(Row::Workload(n, w), chains));
                 out.push(ns_key(n));

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
 use super::diff::diff_spans;
-use crate::chain::{Chain, Fact, Link};
+use crate::chain::{Chain, Fact, Finding, Link};
 use crate::ui::app::{App, Pane};
 use crate::ui::fix_text::Fix;
 use crate::ui::theme::Theme;
@@ -30,33 +30,43 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
     let t = &app.theme;
     let focused = app.focus == Pane::Detail;
     let chain = app.selected_chain();
-    let title = match chain {
-        Some(c) => title(
+    let spc = app.selected_spc();
+    let title = match (chain, spc) {
+        (None, Some(v)) => super::spc_detail::title(v),
+        (Some(c), _) => title(
             app.link.title(),
             &c.namespace,
             &crate::ui::subject::name(c),
             &c.spc,
             usize::from(area.width.saturating_sub(2)),
         ),
-        None => " Detail ".to_string(),
+        (None, None) => " Detail ".to_string(),
     };
     let mut block = Block::bordered()
         .title(title)
         .border_style(t.border(focused))
         .title_style(t.title());
     let inner_w = usize::from(area.width.saturating_sub(2));
+    // The copy-fix key works on an SPC's findings as on a link's.
+    let copy_hint = |block: Block<'static>, link_keys: bool| match app.fix_command() {
+        Some(_) => block.title_bottom(Line::styled(
+            format!(
+                " {} copy fix{} ",
+                app.keymap.hint(crate::ui::keymap::UiAction::CopyFix),
+                if link_keys { " · ←/→ link" } else { "" }
+            ),
+            t.muted(),
+        )),
+        None => block,
+    };
     let lines = match chain {
+        None if let Some(v) = spc => {
+            block = copy_hint(block, false);
+            super::spc_detail::lines(t, v, inner_w, app.full_text)
+        }
         Some(c) => {
             let link = c.link(app.link);
-            if app.fix_command().is_some() {
-                block = block.title_bottom(Line::styled(
-                    format!(
-                        " {} copy fix · ←/→ link ",
-                        app.keymap.hint(crate::ui::keymap::UiAction::CopyFix)
-                    ),
-                    t.muted(),
-                ));
-            }
+            block = copy_hint(block, true);
             let mut lines = Vec::new();
             if let Some(r) = &app.revealed {
                 // The only place a value may be drawn: after a second explicit request, for
@@ -120,8 +130,17 @@ pub fn wrapped_lines(
     width: usize,
     full: bool,
 ) -> Vec<Line<'static>> {
+    wrap(t, rows(t, chain, link, width, full), width)
+}
+
+/// Detail rows wrapped at `width`, each as its [`Flow`] says.
+pub(super) fn wrap(
+    t: &Theme,
+    rows: Vec<(Line<'static>, Flow)>,
+    width: usize,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    for (line, how) in rows(t, chain, link, width, full) {
+    for (line, how) in rows {
         match how {
             Flow::Hang(hang) => out.extend(super::hang::wrap(&line, width, hang)),
             Flow::Command {
@@ -141,7 +160,7 @@ pub fn wrapped_lines(
 }
 
 /// How a line of the detail continues when it is too long for the pane.
-enum Flow {
+pub(super) enum Flow {
     /// Under column `.0`: where the line's text starts after its label.
     Hang(usize),
     /// As a command to paste ([`super::paste`]).
@@ -191,86 +210,7 @@ fn rows(
         out.extend(fact_lines(t, &link.facts, width, full));
     }
     for finding in &link.findings {
-        out.push((Line::raw(""), Flow::Hang(0)));
-        // A suppressed finding stays listed, dimmed, with who suppressed it and why.
-        let fs = if finding.suppressed.is_some() {
-            t.muted()
-        } else {
-            t.status(finding.severity.status())
-        };
-        // The message goes on under the code, the finding's block two columns in.
-        out.push((
-            Line::from(vec![
-                Span::styled(
-                    format!("{} {}", finding.severity.status().symbol(), finding.code),
-                    fs,
-                ),
-                Span::styled(format!(" {} ", finding.severity.as_str()), t.muted()),
-                Span::raw(finding.message.to_string()),
-            ]),
-            Flow::Hang(2),
-        ));
-        out.push((
-            Line::styled(format!("  {}", finding.code.title()), t.muted()),
-            Flow::Hang(2),
-        ));
-        if let Some(sup) = &finding.suppressed {
-            let reason = sup
-                .reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
-            out.push((
-                Line::styled(format!("  suppressed by {}{reason}", sup.by), t.muted()),
-                Flow::Hang(2),
-            ));
-        }
-        if !finding.resource.is_empty() {
-            out.push((
-                Line::from(vec![
-                    Span::styled(OBJECT, t.muted()),
-                    Span::raw(object_named(&finding.resource, &finding.namespace)),
-                ]),
-                at(OBJECT),
-            ));
-        }
-        if !finding.confirm.is_empty() {
-            out.push(command_line(t, "  confirm  ", &finding.confirm));
-        }
-        if !finding.fix.is_empty() {
-            out.push(command_line(t, "  fix      ", &finding.fix));
-        }
-        // Evidence last: event messages run long, and the commands must stay in view.
-        for e in &finding.evidence {
-            out.push((
-                Line::from(vec![
-                    Span::styled(SEEN, t.muted()),
-                    Span::raw(if full {
-                        e.replace('\n', " ")
-                    } else {
-                        crate::glance::evidence(e)
-                    }),
-                ]),
-                at(SEEN),
-            ));
-        }
-        // What the code means (docs/codes.yaml), its first sentence: the whole paragraph ran
-        // to 2,700 characters (KVC901), fifty lines of an 80-column pane repeating the
-        // message above; `kvchain explain` prints the page.
-        let (gist, more) = crate::codedoc::gist(finding.code);
-        if !gist.is_empty() {
-            let mut about = vec![
-                Span::styled(ABOUT, t.muted()),
-                Span::styled(gist, t.muted()),
-            ];
-            if more {
-                about.push(Span::styled(
-                    format!(" More: kvchain explain {}", finding.code),
-                    t.muted(),
-                ));
-            }
-            out.push((Line::from(about), at(ABOUT)));
-        }
+        finding_rows(t, finding, full, &mut out);
     }
     if link.facts.is_empty() && link.findings.is_empty() {
         out.push((Line::raw(""), Flow::Hang(0)));
@@ -289,6 +229,97 @@ fn rows(
         ));
     }
     out
+}
+
+/// A finding's lines: its code and message, what the code is, a suppression, the object, the
+/// confirm and fix commands, the evidence and what the code means. The one renderer of a
+/// finding, for a chain's link and for a SecretProviderClass no pod mounts alike.
+pub(super) fn finding_rows(
+    t: &Theme,
+    finding: &Finding,
+    full: bool,
+    out: &mut Vec<(Line<'static>, Flow)>,
+) {
+    out.push((Line::raw(""), Flow::Hang(0)));
+    // A suppressed finding stays listed, dimmed, with who suppressed it and why.
+    let fs = if finding.suppressed.is_some() {
+        t.muted()
+    } else {
+        t.status(finding.severity.status())
+    };
+    // The message goes on under the code, the finding's block two columns in.
+    out.push((
+        Line::from(vec![
+            Span::styled(
+                format!("{} {}", finding.severity.status().symbol(), finding.code),
+                fs,
+            ),
+            Span::styled(format!(" {} ", finding.severity.as_str()), t.muted()),
+            Span::raw(finding.message.to_string()),
+        ]),
+        Flow::Hang(2),
+    ));
+    out.push((
+        Line::styled(format!("  {}", finding.code.title()), t.muted()),
+        Flow::Hang(2),
+    ));
+    if let Some(sup) = &finding.suppressed {
+        let reason = sup
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        out.push((
+            Line::styled(format!("  suppressed by {}{reason}", sup.by), t.muted()),
+            Flow::Hang(2),
+        ));
+    }
+    if !finding.resource.is_empty() {
+        out.push((
+            Line::from(vec![
+                Span::styled(OBJECT, t.muted()),
+                Span::raw(object_named(&finding.resource, &finding.namespace)),
+            ]),
+            at(OBJECT),
+        ));
+    }
+    if !finding.confirm.is_empty() {
+        out.push(command_line(t, "  confirm  ", &finding.confirm));
+    }
+    if !finding.fix.is_empty() {
+        out.push(command_line(t, "  fix      ", &finding.fix));
+    }
+    // Evidence last: event messages run long, and the commands must stay in view.
+    for e in &finding.evidence {
+        out.push((
+            Line::from(vec![
+                Span::styled(SEEN, t.muted()),
+                Span::raw(if full {
+                    e.replace('\n', " ")
+                } else {
+                    crate::glance::evidence(e)
+                }),
+            ]),
+            at(SEEN),
+        ));
+    }
+    // What the code means (docs/codes.yaml), its first sentence: the whole paragraph ran
+    // to 2,700 characters (KVC901), fifty lines of an 80-column pane repeating the
+    // message above; `kvchain explain` prints the page.
+    let (gist, more) = crate::codedoc::gist(finding.code);
+    if !gist.is_empty() {
+        let mut about = vec![
+            Span::styled(ABOUT, t.muted()),
+            Span::styled(gist, t.muted()),
+        ];
+        if more {
+            about.push(Span::styled(
+                format!(" More: kvchain explain {}", finding.code),
+                t.muted(),
+            ));
+        }
+        out.push((Line::from(about), at(ABOUT)));
+    }
 }
 
 /// The labels of a finding's lines, their text starting at one column.

@@ -132,6 +132,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) -> u16 {
                     (Some(_), _) => "no events for this pod".to_string(),
                     // An Ingress's chain: no pod, so no pod events to list.
                     (None, Some((_, name))) => format!("{name} is not a pod: no pod events"),
+                    // An SPC no pod mounts: no pod, no pod events (its findings say why).
+                    (None, None) if let Some(v) = app.selected_spc() => format!(
+                        "SecretProviderClass/{} ({}): no pod events",
+                        crate::shown::shown(&v.name),
+                        v.unmounted_label()
+                    ),
                     (None, None) => "select a pod to see its events".to_string(),
                 },
                 t.muted(),

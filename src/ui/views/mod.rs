@@ -13,6 +13,7 @@ pub mod notice;
 pub mod overlay;
 pub mod paste;
 pub mod scroll;
+pub mod spc_detail;
 pub mod status;
 pub mod strip;
 pub mod timeline;

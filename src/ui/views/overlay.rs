@@ -200,11 +200,26 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
     if app.frozen.is_some() {
         why.push("frozen snapshot (demo --snapshot)");
     }
+    let hint = |a: UiAction| app.keymap.hint(a);
     right_lines.push(Line::raw(""));
     // On the right, which has room to spare at 80×24.
     if !why.is_empty() {
         right_lines.push(Line::styled(
             format!("⊘ disabled: {}", why.join(", ")),
+            t.muted(),
+        ));
+    }
+    // The tree's rows that are no pod's (audit XC-tui): which keys work there. Only when the
+    // tree has such rows: the default help fits 80×24 whole (XB-users), this line past it.
+    if app.tree.spcs.shown > 0 {
+        right_lines.push(Line::styled(
+            format!(
+                "spc/NAME rows of \"(SecretProviderClasses mounted by no pod)\": {} copies a fix; {}, {}, {} do not apply (no pod)",
+                hint(UiAction::CopyFix),
+                hint(UiAction::Restart),
+                hint(UiAction::Rotate),
+                hint(UiAction::Verify)
+            ),
             t.muted(),
         ));
     }
@@ -221,7 +236,6 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
     ));
     // How to reach what a pane cuts: said once here (on the border, as the columns fill
     // 80×24), not on every pane's; each pane's border says which of its lines show.
-    let hint = |a: UiAction| app.keymap.hint(a);
     block = block.title_bottom(Line::styled(
         format!(
             " {} to a pane, {}/{} scroll what it cuts ",

@@ -20,6 +20,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if app.tree.without_pod > 0 {
         title.push_str(&format!("· {} without a pod ", app.tree.without_pod));
     }
+    // The SecretProviderClasses no pod mounts, as `check`'s headline counts them: apart from
+    // the pods, and "not known" where the pods were unread (audit SS2, XC-tui).
+    let spcs = app.tree.spcs;
+    if spcs.shown > spcs.unread {
+        let n = crate::glance::plural(spcs.shown - spcs.unread, "SPC");
+        title.push_str(&format!("· {n} mounted by no pod "));
+    }
+    if spcs.unread > 0 {
+        let n = crate::glance::plural(spcs.unread, "SPC");
+        title.push_str(&format!("· {n} not known to be mounted "));
+    }
     if !app.filter.text.is_empty() {
         title.push_str(&format!("· /{} ", app.filter.text));
     }
@@ -170,6 +181,27 @@ fn row_line(app: &App, row: Row, width: usize) -> Line<'static> {
                 if let Some(v) = &c.vault {
                     spans.push(Span::styled(format!(" → {v}"), t.muted()));
                 }
+            }
+        }
+        Row::SpcGroup(n) => {
+            // Where they stand, as `check`'s section says it: "mounted by no pod" only where
+            // the namespace's pods were read (audit SS2). One reason per namespace.
+            let label = match tree.namespaces[n].spcs.iter().any(|s| s.pods_unread) {
+                false => "(SecretProviderClasses mounted by no pod)",
+                true => "(SecretProviderClasses not known to be mounted: pods unread)",
+            };
+            spans.push(Span::styled(label, t.muted()));
+        }
+        Row::Spc(..) => {
+            if let Some(v) = app.selected_spc_at(row) {
+                // Its worst finding's code, as a pod's row shows its worst link's.
+                let code = (v.findings.first())
+                    .filter(|_| v.shown_status() != Status::Ok)
+                    .map(|f| Span::styled(format!("  {}", f.code), t.muted()));
+                // `spc/`, as a pod's SPC row: its group's row says what the rows are.
+                let name = format!("spc/{}", crate::shown::shown(&v.name));
+                let room = width.saturating_sub(spans.iter().map(Span::width).sum());
+                spans.extend(super::tree_row::pod(&name, None, code, room));
             }
         }
         Row::Object { chain, object } => {
