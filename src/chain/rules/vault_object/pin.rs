@@ -1,0 +1,65 @@
+//! KVC603: an SPC object pinned to one version with objectVersion, which rotation never
+//! moves past (FACTS §5).
+
+use super::{cli_kind, remedy};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::Link;
+use crate::snapshot::ObjectType;
+use crate::spc::SpcObject;
+
+pub(super) fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
+    let t = o.object_type.unwrap_or(ObjectType::Secret);
+    let confirm = format!(
+        "az keyvault {} list-versions --vault-name {} -n {} -o table",
+        cli_kind(t),
+        cx.keyvault_arg(),
+        o.object_name
+    );
+    let pin = format!("objects[{}].objectVersion: {version}", o.index);
+    // Unpinned, the provider fetches the latest version (FACTS §5); a disabled one answers
+    // 403, so unpinning a mount that works would break it. With objectVersionHistory the
+    // newest enabled version is fetched instead, and the disabled one is skipped.
+    let history = o.object_version_history.unwrap_or(0) > 1;
+    let disabled_latest = cx
+        .params
+        .as_deref()
+        .and_then(|p| p.keyvault_name.as_deref())
+        .and_then(|vault| cx.ix.object(vault, t, &o.object_name))
+        .and_then(|found| found.state.known()?.as_ref()?.latest())
+        .filter(|latest| {
+            // Version ids compare without case (`VaultObject::version`).
+            !latest.enabled && !latest.version.eq_ignore_ascii_case(version) && !history
+        });
+    let f = match disabled_latest {
+        Some(latest) => cx.finding(
+            Code::KVC603,
+            cx.spc_resource(),
+            format!(
+                "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version; the latest version {} is disabled, so unpinning now would make the mount fail (Key Vault refuses a disabled version)",
+                o.index, o.object_name, latest.version
+            ),
+            vec![pin, format!("latest version {}: enabled: false", latest.version)],
+            confirm,
+            format!(
+                "# keep objects[{}].objectVersion while the latest version is disabled; unpin (objectVersion: \"\") once a newer, enabled version exists",
+                o.index
+            ),
+        ),
+        None => cx.finding(
+            Code::KVC603,
+            cx.spc_resource(),
+            format!(
+                "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version",
+                o.index, o.object_name
+            ),
+            vec![pin],
+            confirm,
+            remedy::edit_spc(
+                cx,
+                &format!("objects[{}].objectVersion: \"\" (latest)", o.index),
+            ),
+        ),
+    };
+    link.findings.push(f);
+}
