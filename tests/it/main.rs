@@ -407,3 +407,4 @@ mod xa_users;
 mod xb_facts;
 mod xb_left;
 mod xb_users;
+mod xc_left;

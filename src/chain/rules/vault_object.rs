@@ -15,6 +15,7 @@ pub(crate) use event_only::from_event;
 
 use absent::{create, nearest_name, of_certificate, renamed, whose, wrong_type};
 use jiff::SignedDuration;
+pub(crate) use pin::drop_pin;
 use pin::pinned;
 
 use super::remedy;
@@ -63,13 +64,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             status: Status::Ok,
         };
         // A `$VERSION` placeholder is an unrendered template (KVC306), not a pin.
-        if let Some(v) = o
+        // The index of its KVC603, taken back below when the pin names no version the vault
+        // holds: that pin is then KVC601's one cause (audit XC-left).
+        let pin_at = o
             .object_version
             .as_deref()
             .filter(|v| !super::params::is_placeholder(v))
-        {
-            pinned(cx, link, o, v);
-        }
+            .map(|v| {
+                pinned(cx, link, o, v);
+                link.findings.len() - 1
+            });
         let Some(t) = o.object_type else {
             co.status = Status::Broken; // KVC705 on the mount link says why
             untyped.push(format!("objects[{}] {}", o.index, o.object_name));
@@ -253,15 +257,28 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             // would print the latest version's attributes, which say nothing of the pin
             // (audit GGG-A3).
             let confirm = list_versions(cx, t, &o.object_name);
+            // The pin that fails the mount is this finding's cause, and its edit this fix:
+            // KVC603 ("pinned, remove objectVersion") would say the same edit a second time,
+            // for a reason (rotation) that does not apply to a version that is not there.
+            if let Some(i) = pin_at {
+                link.findings.remove(i);
+            }
             link.findings.push(cx.finding(
                 Code::KVC601,
                 format!("KeyVault/{vault}"),
-                format!(
-                    "{} {} has no version {} in Key Vault {vault}",
-                    t.as_str(),
-                    o.object_name,
-                    o.object_version.as_deref().unwrap_or("(latest)")
-                ),
+                match &o.object_version {
+                    Some(v) => format!(
+                        "{} {} has no version {v} in Key Vault {vault}: objects[{}] pins it with objectVersion, so the provider asks for that version alone and the mount fails",
+                        t.as_str(),
+                        o.object_name,
+                        o.index
+                    ),
+                    None => format!(
+                        "{} {} has no version (latest) in Key Vault {vault}",
+                        t.as_str(),
+                        o.object_name
+                    ),
+                },
                 vec![format!(
                         "versions: {}",
                         obj.versions

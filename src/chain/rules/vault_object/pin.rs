@@ -8,6 +8,16 @@ use crate::chain::model::Link;
 use crate::snapshot::ObjectType;
 use crate::spc::SpcObject;
 
+/// Takes back the KVC603 of the pin on `name` to `version` when a refused mount (the
+/// provider's per-object wrapper naming that version, the vault unread) is KVC601's evidence
+/// that the version is not there: one cause, whose fix is the same objectVersion edit (audit
+/// XC-left).
+pub(crate) fn drop_pin(link: &mut Link, name: &str, version: &str) {
+    let marker = format!("] {name} pins objectVersion {version}:");
+    link.findings
+        .retain(|f| f.code != Code::KVC603 || !f.message.contains(&marker));
+}
+
 pub(super) fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
     let t = o.object_type.unwrap_or(ObjectType::Secret);
     let confirm = format!(
