@@ -100,3 +100,118 @@ fn a_pin_with_the_vault_unread_and_no_refusal_keeps_kvc603() {
     let all: Vec<_> = chains.iter().flat_map(|c| c.findings()).collect();
     assert!(all.iter().any(|f| f.code == Code::KVC603), "{all:#?}");
 }
+
+// ---------------------------------------------------------------- KVC303's new identity
+
+/// Runs `fix` in bash with `az` and `kubectl` stubbed (each call logged, each printing a
+/// stand-in value): (exit status, stderr, the logged calls). `-u` makes an unset variable an
+/// error, as a reader pasting into a strict shell gets.
+fn run_stubbed(fix: &str, strict: bool) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    for tool in ["az", "kubectl"] {
+        let path = dir.path().join(tool);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{tool} $*\" >> '{}'\necho stand-in\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new("bash");
+    if strict {
+        cmd.arg("-u");
+    }
+    let out = cmd
+        .args(["-c", fix])
+        .env("PATH", path)
+        .env_remove("IDENTITY_NAME")
+        .env_remove("IDENTITY_RG")
+        .output()
+        .unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        calls,
+    )
+}
+
+/// The node identity in use, the service account naming no identity and none federated for
+/// it: KVC303's move creates one. README ("a fix works when pasted") and the AKS guide
+/// (az identity create in the cluster's resource group): with the cluster's resource group
+/// known, the paste names the identity (from the pods' account) and its group, and the create
+/// runs with them even under `bash -u`. Before, `"$IDENTITY_RG"` and `"$IDENTITY_NAME"` were
+/// set by nothing: `bash -u` stopped at "unbound variable", plain bash ran
+/// `az identity create -g "" -n ""`.
+#[test]
+fn the_move_to_a_new_identity_names_it_and_its_group_when_the_snapshot_knows_them() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters.remove("clientID");
+    spc.parameters
+        .insert("useVMManagedIdentity".into(), "true".into());
+    tk::reparse(spc);
+    tk::sa_mut(&mut s, APP)
+        .annotations
+        .remove("azure.workload.identity/client-id");
+    tk::identity_mut(&mut s, APP).federated_credentials =
+        kvchain::snapshot::Observed::Known(Vec::new());
+    s.cluster.resource_group = Some("rg-aks".into());
+    s.cluster.name = Some("aks-xcleft".into());
+    let c = super::cause_kit::one(&s);
+    let f = super::cause_kit::find(&c, Code::KVC303);
+    super::iii_paste::assert_parses(&f.fix);
+    if !super::iii_paste::bash_present() {
+        return;
+    }
+    let (_, stderr, calls) = run_stubbed(&f.fix, true);
+    assert!(!stderr.contains("unbound variable"), "{stderr}\n{}", f.fix);
+    let want = format!(
+        "az identity create -g rg-aks -n id-{}-{}",
+        tk::NS,
+        tk::sa_name(APP)
+    );
+    assert_eq!(
+        calls.lines().next(),
+        Some(want.as_str()),
+        "{calls}\n{}",
+        f.fix
+    );
+}
+
+/// The same move from manifests (`check -f`): the cluster's resource group is not in them, so
+/// the paste stops at a guard that says what to set, before anything is created (the house
+/// style of `: "${VAR:?…}"`). Before, `az identity create -g "" -n ""` ran.
+#[test]
+fn the_move_to_a_new_identity_stops_at_a_guard_when_its_group_is_unknown() {
+    let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: app-kv, namespace: shop}\nspec:\n  provider: azure\n  parameters: {useVMManagedIdentity: 'true', userAssignedIdentityID: 7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918, keyvaultName: kv-shop, tenantId: 5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b, objects: \"array:\\n  - |\\n    objectName: db\\n    objectType: secret\\n\"}\n";
+    let app = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, namespace: shop}\nspec:\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      serviceAccountName: app\n      containers:\n      - name: c\n        image: i\n        volumeMounts: [{name: kv, mountPath: /mnt/kv, readOnly: true}]\n      volumes:\n      - name: kv\n        csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app-kv}}\n";
+    let (_, r, _) = crate::manifest_run::check_docs(&[spc, app]);
+    let fixes = crate::manifest_run::findings_of(&r, "KVC303");
+    assert!(!fixes.is_empty(), "{r:#}");
+    for f in fixes {
+        let fix = f["fix"].as_str().unwrap();
+        super::iii_paste::assert_parses(fix);
+        assert!(fix.starts_with("IDENTITY_NAME=id-shop-app && "), "{fix}");
+        if !super::iii_paste::bash_present() {
+            continue;
+        }
+        let (ok, stderr, calls) = run_stubbed(fix, false);
+        assert!(!ok, "{fix}");
+        assert!(
+            stderr.contains("IDENTITY_RG: set IDENTITY_RG to"),
+            "{stderr}"
+        );
+        assert!(calls.is_empty(), "ran before the guard: {calls}");
+    }
+}
