@@ -215,3 +215,64 @@ fn the_move_to_a_new_identity_stops_at_a_guard_when_its_group_is_unknown() {
         assert!(calls.is_empty(), "ran before the guard: {calls}");
     }
 }
+
+// ---------------------------------------------------------------- KVC710 beside a mount
+
+/// Kubernetes' StatefulSet controller (updateStorage: "If pod has conflicting local Volumes
+/// these are replaced with Volumes that conform to the set's templates"): the set's pods get
+/// the claim where its CSI volume of api-kv was meant, while a Deployment's pods mount api-kv.
+/// The set's pods have no chain of api-kv and the Deployment's chain is not theirs, so KVC710
+/// is said once, on the SPC's side (`spcs`, marked mounted by others), with its rename fix,
+/// in text and JSON; exit 1. Before, KVC710 was said only for an SPC no pod mounts: here,
+/// nothing (exit 0 over the error).
+#[test]
+fn a_claim_replaced_volume_is_said_when_another_workload_mounts_the_spc() {
+    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/xc_left/claim-beside-deployment.yaml");
+    let file = file.to_str().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-f", file, "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "an error finding: exit 1");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let said = findings(&r, "KVC710");
+    assert_eq!(said.len(), 1, "{r:#}");
+    let f = said[0];
+    assert_eq!(f["resource"], "StatefulSet/db", "{f:#}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("volumeClaimTemplates[data] has the same name")
+            && message.contains("pods of other workloads mount it")
+            && !message.contains("no pod mounts"),
+        "{message}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap().starts_with(
+            "kubectl edit statefulset/db -n shop  # in spec.template.spec: rename the CSI volume data to secrets-store,"
+        ),
+        "{f:#}"
+    );
+    let spc = (r["spcs"].as_array().unwrap().iter())
+        .find(|s| s["name"] == "api-kv")
+        .unwrap_or_else(|| panic!("{:#}", r["spcs"]));
+    assert_eq!(spc["codes"], serde_json::json!(["KVC710"]), "{spc:#}");
+    assert_eq!(spc["mounted_by_others"], true, "{spc:#}");
+    // The Deployment's chain is healthy as to the mount: not flagged with the set's error.
+    for c in r["chains"].as_array().unwrap() {
+        let codes = c["codes"].as_array().unwrap();
+        assert!(!codes.iter().any(|x| x == "KVC710"), "{c:#}");
+    }
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
+        .args(["check", "-f", file, "-o", "text"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.matches("KVC710 error").count(), 1, "{text}");
+    assert!(
+        text.contains("which a StatefulSet means to mount too")
+            && !text.contains("mounted by no pod"),
+        "{text}"
+    );
+}
