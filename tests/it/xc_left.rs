@@ -276,3 +276,60 @@ fn a_claim_replaced_volume_is_said_when_another_workload_mounts_the_spc() {
         "{text}"
     );
 }
+
+// ---------------------------------------------------------------- the help overlay's wheel
+
+fn wheel(a: &mut kvchain::ui::app::App, kind: crossterm::event::MouseEventKind) {
+    a.update(kvchain::ui::app::AppEvent::Mouse(
+        crossterm::event::MouseEvent {
+            kind,
+            column: 40,
+            row: 12,
+            modifiers: crossterm::event::KeyModifiers::NONE,
+        },
+    ));
+}
+
+fn drawn(a: &mut kvchain::ui::app::App) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        a.size.width,
+        a.size.height,
+    ))
+    .unwrap();
+    t.draw(|f| kvchain::ui::views::draw(f, a)).unwrap();
+    t.backend().to_string()
+}
+
+/// README's keys: the wheel scrolls the pane under it; the help overlay, open over the panes,
+/// is the one thing to scroll then (j/k and the page keys scroll it). A notch down moves the
+/// help's text (not the tree under it), a notch up brings it back. Before, the wheel did
+/// nothing while the help was open.
+#[test]
+fn the_wheel_scrolls_the_help_overlay_while_it_is_open() {
+    use crossterm::event::{KeyCode, MouseEventKind};
+    use kvchain::ui::app::Mode;
+    // At 80×24 the help just fits; a long config path (wrapped on the right) and read-only's
+    // line make it longer than the overlay, as more bindings or a narrow column do.
+    let config = kvchain::ui::config::UiConfig {
+        file: Some(std::path::PathBuf::from(
+            "/home/operator/.config/kvchain/clusters/production-westeurope/config.yaml",
+        )),
+        no_reveal: true,
+        ..Default::default()
+    };
+    let mut a = super::ui_app::app(kvchain::ui::testing::demo_chains(), config);
+    a.update(kvchain::ui::app::AppEvent::Resize(80, 24));
+    let selected = a.tree.selected;
+    super::ui_app::key(&mut a, KeyCode::Char('?'));
+    assert_eq!(a.mode, Mode::Help);
+    let top = drawn(&mut a);
+    wheel(&mut a, MouseEventKind::ScrollDown);
+    let down = drawn(&mut a);
+    assert!(a.help_scroll > 0, "the wheel did not scroll the help");
+    assert_ne!(top, down, "the help's text did not move:\n{down}");
+    assert_eq!(a.mode, Mode::Help);
+    assert_eq!(a.tree.selected, selected, "the tree under the help moved");
+    wheel(&mut a, MouseEventKind::ScrollUp);
+    assert_eq!(a.help_scroll, 0);
+    assert_eq!(drawn(&mut a), top);
+}
