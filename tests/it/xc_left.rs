@@ -333,3 +333,96 @@ fn the_wheel_scrolls_the_help_overlay_while_it_is_open() {
     assert_eq!(a.help_scroll, 0);
     assert_eq!(drawn(&mut a), top);
 }
+
+// ---------------------------------------------------------------- six-hops, step 4
+
+/// The lesson pane's text (inside its border), its wrapped rows joined by spaces.
+fn lesson_pane(a: &mut kvchain::ui::app::App) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        a.size.width,
+        a.size.height,
+    ))
+    .unwrap();
+    t.draw(|f| kvchain::ui::views::draw(f, a)).unwrap();
+    let r = a.areas().lesson;
+    let buf = t.backend().buffer();
+    let rows: Vec<String> = (r.y + 1..r.y + r.height.saturating_sub(1))
+        .map(|y| {
+            (r.x + 1..r.x + r.width.saturating_sub(1))
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect();
+    rows.join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The six-hops lesson with step 3 (the federated credential's subject typo) skipped: the
+/// typo stays applied, so at step 4 the token exchange fails before Key Vault is asked, and
+/// KVC501 follows Federation's cause (one symptom, one cause: FACTS §11, AADSTS70021). The
+/// step's check (Access broken with KVC501) cannot pass; the pane says so where it says what
+/// it waits for: blocked by the Federation link, the fault by name, and the keys that repair
+/// it. Before, only the general "still applied from skipped steps" line hinted at it.
+#[test]
+fn step_four_says_the_skipped_federation_fault_blocks_it_and_how_to_repair_it() {
+    use crossterm::event::KeyCode;
+    use kvchain::source::lab::{self, export};
+    use kvchain::source::{LabControl, SourceCommand, SourceEvent};
+    use kvchain::ui::app::{AppEvent, Effect};
+    let mut src = lab::open("lesson-six-hops", None).unwrap();
+    src.world_mut()
+        .run_until_stable(std::time::Duration::from_secs(600));
+    let (lesson, target) = lab::find_lesson(&src, "six-hops").unwrap();
+    let snapshot = export::snapshot(src.world());
+    let mut a = kvchain::ui::app::App::new(
+        snapshot.source.clone(),
+        kvchain::ui::config::UiConfig::default(),
+    );
+    a.update(AppEvent::Resize(160, 45));
+    let faults = |fx: Vec<Effect>| -> Vec<LabControl> {
+        fx.into_iter()
+            .filter_map(|e| match e {
+                Effect::Command(SourceCommand::Lab(c @ LabControl::Fault { .. })) => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut sent = faults(a.start_lesson(lab::lesson::LessonRun::new(lesson, target)));
+    a.update(AppEvent::Source(SourceEvent::Snapshot(
+        std::sync::Arc::new(snapshot),
+    )));
+    // Step 1 reads out; step 2 (the account) and step 3 (the credential) are skipped.
+    for _ in 0..3 {
+        sent.extend(faults(super::ui_app::key(&mut a, KeyCode::Char('n'))));
+    }
+    // Step 4: the class breaks the role, as the step asks.
+    sent.push(LabControl::Fault {
+        id: "remove-role-assignment".into(),
+        apply: true,
+        target: Some(kvchain::source::FaultTarget {
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: "checkout".into(),
+        }),
+    });
+    for c in &sent {
+        src.control(c).expect("applies");
+    }
+    src.world_mut().advance(std::time::Duration::from_secs(300));
+    a.update(AppEvent::Source(SourceEvent::Lab(src.status())));
+    a.update(AppEvent::Source(SourceEvent::Snapshot(
+        std::sync::Arc::new(export::snapshot(src.world())),
+    )));
+    assert_eq!(
+        a.lesson.as_ref().map(|r| r.step),
+        Some(3),
+        "still at step 4"
+    );
+    let pane = lesson_pane(&mut a);
+    assert!(
+        pane.contains("the Access link is broken with KVC501 — blocked: the Federation link breaks first, as fic-subject-typo (a skipped step's) is still applied; b, fic-subject-typo, enter repairs it"),
+        "{pane}"
+    );
+}
