@@ -33,6 +33,10 @@ pub struct SpcVerdict {
     /// With `check -f`, an unread document that may define pods there counts alike (XX1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pods_unread: Option<String>,
+    /// Mounted by other workloads' pods (their chains check it), listed for what a StatefulSet
+    /// that means to mount it too cannot: its claim template replaces the volume (KVC710).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mounted_by_others: bool,
 }
 
 impl SpcVerdict {
@@ -45,6 +49,7 @@ impl SpcVerdict {
 
     pub fn unmounted_label(&self) -> &'static str {
         match self.pods_unread {
+            _ if self.mounted_by_others => "mounted by other pods, not by a StatefulSet meant to",
             None => "mounted by no pod",
             Some(_) => "not known to be mounted: pods unread",
         }
@@ -74,17 +79,39 @@ pub fn unmounted_spcs<C: std::borrow::Borrow<Chain>>(
         .filter(|s| rules::provider::of(s) != rules::provider::Provider::Other)
         .filter(|s| !used.contains(&(s.namespace.as_str(), s.name.as_str())))
         .collect();
-    if lonely.is_empty() {
+    // The StatefulSets whose claim templates replace a CSI volume (rare; one pass over the
+    // workloads): an SPC other pods mount is listed for such a set's volume alone, as its
+    // pods have no chain of it and the mounting chains are not theirs (audit XC-left).
+    let replaced = rules::mount::claim_replaced::replaced(snapshot);
+    let claimed: Vec<&SpcObs> = match replaced.is_empty() {
+        true => Vec::new(),
+        false => (snapshot.spcs.items.iter())
+            .filter(|s| rules::provider::of(s) != rules::provider::Provider::Other)
+            .filter(|s| used.contains(&(s.namespace.as_str(), s.name.as_str())))
+            .filter(|s| replaced.contains_key(&(s.namespace.as_str(), s.name.as_str())))
+            .collect(),
+    };
+    if lonely.is_empty() && claimed.is_empty() {
         return Vec::new(); // the usual case on a cluster: no index to build
     }
     let ix = Index::build(snapshot);
-    let replaced = rules::mount::claim_replaced::replaced(snapshot);
     (lonely.into_iter())
-        .map(|spc| verdict(&ix, spc, &replaced))
+        .map(|spc| verdict(&ix, spc, &replaced, false))
+        .chain(
+            claimed
+                .into_iter()
+                .map(|spc| verdict(&ix, spc, &replaced, true)),
+        )
         .collect()
 }
 
-fn verdict(ix: &Index<'_>, spc: &SpcObs, replaced: &claim_replaced::Replaced<'_>) -> SpcVerdict {
+/// `mounted`: other pods mount `spc` (their chains check it): only KVC710 is said.
+fn verdict(
+    ix: &Index<'_>,
+    spc: &SpcObs,
+    replaced: &claim_replaced::Replaced<'_>,
+    mounted: bool,
+) -> SpcVerdict {
     // No pod: the rules called below read only the namespace from it.
     let pod = PodObs {
         namespace: spc.namespace.as_str().into(),
@@ -120,6 +147,23 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs, replaced: &claim_replaced::Replaced<'_>
         identity: None,
         vault: None,
     };
+    if mounted {
+        let mut findings = claim_replaced::check(&cx, spc, replaced, true);
+        findings.iter_mut().for_each(Finding::show_safely);
+        return SpcVerdict {
+            namespace: spc.namespace.to_string(),
+            name: spc.name.to_string(),
+            vault: spc
+                .parsed
+                .keyvault_name
+                .as_deref()
+                .map(|k| crate::shown::shown(k).into_owned()),
+            status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
+            findings,
+            pods_unread: None,
+            mounted_by_others: true,
+        };
+    }
     let mut identity = Link::new(LinkKind::Identity);
     let pods = match maybe_mounting {
         Some(_) => rules::identity::Pods::Mounting,
@@ -139,7 +183,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs, replaced: &claim_replaced::Replaced<'_>
     // Why no pod mounts it, where a StatefulSet's claim template took its volume's place.
     mount
         .findings
-        .extend(claim_replaced::check(&cx, spc, replaced));
+        .extend(claim_replaced::check(&cx, spc, replaced, false));
     let mut sync = Link::new(LinkKind::Sync);
     let _ = rules::sync::statics(&cx, spc, &mut sync);
     // A pods gap, or (`check -f`) an unread document that may define its pods (XX1).
@@ -184,6 +228,7 @@ fn verdict(ix: &Index<'_>, spc: &SpcObs, replaced: &claim_replaced::Replaced<'_>
         status,
         findings,
         pods_unread: pods_unread.map(str::to_string),
+        mounted_by_others: false,
     }
 }
 

@@ -60,6 +60,10 @@ struct JsonSpc<'a> {
     /// pod (audit SS2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pods_unread: Option<&'a str>,
+    /// Other pods mount it (their chains check it): listed for a StatefulSet's volume of it
+    /// that its claim template replaces (KVC710).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    mounted_by_others: bool,
 }
 
 #[derive(Serialize)]
@@ -208,5 +212,6 @@ fn json_spc(s: &SpcVerdict) -> JsonSpc<'_> {
         status: s.shown_status().as_str(),
         codes: codes(s.findings.iter()),
         pods_unread: s.pods_unread.as_deref(),
+        mounted_by_others: s.mounted_by_others,
     }
 }

@@ -125,9 +125,11 @@ fn write_text_to(
     // An SPC no chain mounts is "mounted by no pod" only where the pods were read; where they
     // were not, the unread pods may mount it (audit SS2: unknown is not absent).
     let unknown = spcs.iter().filter(|s| s.pods_unread.is_some()).count();
+    // Listed for a StatefulSet's replaced volume alone: other pods mount them (KVC710).
+    let claimed = spcs.iter().filter(|s| s.mounted_by_others).count();
     let mut lonely = String::new();
-    if n.spcs > unknown {
-        let none = crate::glance::plural(n.spcs - unknown, "SPC");
+    if n.spcs > unknown + claimed {
+        let none = crate::glance::plural(n.spcs - unknown - claimed, "SPC");
         lonely.push_str(&format!(", {none} mounted by no pod"));
     }
     if unknown > 0 {
@@ -461,11 +463,17 @@ fn write_gaps(out: &mut impl std::fmt::Write, p: &Paint, gaps: &[Gap]) {
     }
 }
 
+/// The group key of the SPCs other pods mount ([`SpcVerdict::mounted_by_others`]).
+const CLAIMED: &str = "\0claimed";
+
 /// SecretProviderClasses no chain mounts: each with its own findings.
 fn write_spcs(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[SpcVerdict]) {
     // Those whose pods were read, then those of namespaces whose pods were not, by reason:
     // the unread pods may mount them (audit SS2).
     let mut groups: Vec<(Option<&str>, Vec<&SpcVerdict>)> = Vec::new();
+    // Those other pods mount, listed for a StatefulSet's replaced volume (KVC710), come last.
+    let (claimed, spcs): (Vec<&SpcVerdict>, Vec<&SpcVerdict>) =
+        spcs.iter().partition(|s| s.mounted_by_others);
     for s in spcs {
         let why = s.pods_unread.as_deref();
         match groups.iter_mut().find(|(w, _)| *w == why) {
@@ -474,8 +482,12 @@ fn write_spcs(out: &mut impl std::fmt::Write, p: &Paint, spcs: &[SpcVerdict]) {
         }
     }
     groups.sort_by_key(|(why, _)| *why);
+    if !claimed.is_empty() {
+        groups.push((Some(CLAIMED), claimed));
+    }
     for (why, spcs) in groups {
         let title = match why {
+            Some(CLAIMED) => "SecretProviderClasses mounted by the pods above, which a StatefulSet means to mount too (its claim template takes the volume's place)".into(),
             None => "SecretProviderClasses mounted by no pod here (checked on their own)".into(),
             Some(why) => format!(
                 "SecretProviderClasses not known to be mounted (pods unread: {}) (their own fields checked; identity, access and objects are checked on a mounting pod's chain)",

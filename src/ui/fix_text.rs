@@ -18,8 +18,10 @@ pub enum Fix<'a> {
 }
 
 /// The programs the fixes run (a fix starting with one of them, after any `VAR=value`, is a
-/// command).
+/// command). `:` is the guard that stops a paste on a variable no source sets
+/// (`: "${IDENTITY_RG:?set IDENTITY_RG to …}" && az …`).
 const PROGRAMS: &[&str] = &[
+    ":",
     "kubectl",
     "az",
     "helm",

@@ -407,5 +407,6 @@ mod xa_users;
 mod xb_facts;
 mod xb_left;
 mod xb_users;
+mod xc_left;
 mod xc_paste;
 mod xc_tui;

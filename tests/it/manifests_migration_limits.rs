@@ -71,7 +71,12 @@ fn a_csidriver_not_read_is_checked_before_the_switch_not_assumed() {
         .unwrap()
         .to_string();
     assert!(!fix.contains("the AKS add-on's has it"), "{fix}");
-    assert!(fix.starts_with("az identity create "), "{fix}");
+    // Its name set and its group guarded first (audit XC-left: none set by the paste).
+    assert!(
+        fix.starts_with("IDENTITY_NAME=id-shop-app && : \"${IDENTITY_RG:?")
+            && fix.contains("}\" && az identity create "),
+        "{fix}"
+    );
     let guard = fix
         .find("{ kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{.spec.tokenRequests[*].audience}'")
         .expect("the CSIDriver is checked");

@@ -15,7 +15,7 @@ const RULE: &str =
 
 /// The healthy app, its one object asked as `object_type` (pinned at `version` when given),
 /// the Azure side unknown, and its pod stuck mounting on the provider's error for that object.
-fn failing(
+pub(crate) fn failing(
     object_type: &str,
     version: Option<&str>,
     status: u16,
@@ -65,7 +65,7 @@ fn finding(s: &Snapshot, code: Code) -> Finding {
         .unwrap_or_else(|| panic!("{code} missing: {all:#?}"))
 }
 
-fn not_found(what: &str, name: &str) -> String {
+pub(crate) fn not_found(what: &str, name: &str) -> String {
     format!(
         "A {what} with (name/id) {name} was not found in this key vault. If you recently deleted this {what} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
     )

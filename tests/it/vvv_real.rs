@@ -270,7 +270,15 @@ fn a_node_identity_notes_fix_starts_with_the_identity_and_checks_tokens_before_t
     let found = crate::manifest_run::findings_of(&r, "KVC303");
     assert_eq!(found.len(), 1, "{r:#}");
     let fix = found[0]["fix"].as_str().expect("fix");
-    assert!(fix.starts_with("az identity create "), "{fix}");
+    // Its name and group set first (audit XC-left: no variable the paste leaves unset).
+    let create = fix
+        .find("&& az identity create ")
+        .expect("the identity is created");
+    assert!(fix.starts_with("IDENTITY_NAME=id-shop-vm-kv && "), "{fix}");
+    assert!(
+        !fix[..create].contains("az ") && !fix[..create].contains("kubectl"),
+        "{fix}"
+    );
     let guard = fix
         .find("{ kubectl get csidriver secrets-store.csi.k8s.io")
         .expect("the CSIDriver is checked");

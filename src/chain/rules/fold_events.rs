@@ -271,6 +271,18 @@ pub(crate) fn apply_events(cx: &Ctx, links: &mut [Link]) -> bool {
                 link.status = f.severity.status();
                 link.summary = Text::const_new(CONTRADICTED);
             }
+            // A pinned version the vault answered 404 for: the pin is this cause, not a
+            // second finding (audit XC-left; the Azure-visible path folds it the same way).
+            if code == Code::KVC601
+                && !fine
+                && settled.is_none()
+                && let (Some(name), Some(v)) = (
+                    events::object_name(&e.message),
+                    events::object_version(&e.message),
+                )
+            {
+                super::vault_object::drop_pin(link, name, v);
+            }
             link.findings.push(f);
         }
         if e.reason == "FailedMount" {

@@ -6,6 +6,7 @@ mod back_now;
 mod elsewhere;
 mod event_only;
 mod not_before;
+mod pin;
 mod soft_deleted;
 
 pub(crate) use absent::{WRONG_TYPE, under_other_type};
@@ -14,6 +15,8 @@ pub(crate) use event_only::from_event;
 
 use absent::{create, nearest_name, of_certificate, renamed, whose, wrong_type};
 use jiff::SignedDuration;
+pub(crate) use pin::drop_pin;
+use pin::pinned;
 
 use super::remedy;
 use super::{set, unknown};
@@ -61,13 +64,16 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             status: Status::Ok,
         };
         // A `$VERSION` placeholder is an unrendered template (KVC306), not a pin.
-        if let Some(v) = o
+        // The index of its KVC603, taken back below when the pin names no version the vault
+        // holds: that pin is then KVC601's one cause (audit XC-left).
+        let pin_at = o
             .object_version
             .as_deref()
             .filter(|v| !super::params::is_placeholder(v))
-        {
-            pinned(cx, link, o, v);
-        }
+            .map(|v| {
+                pinned(cx, link, o, v);
+                link.findings.len() - 1
+            });
         let Some(t) = o.object_type else {
             co.status = Status::Broken; // KVC705 on the mount link says why
             untyped.push(format!("objects[{}] {}", o.index, o.object_name));
@@ -251,15 +257,28 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             // would print the latest version's attributes, which say nothing of the pin
             // (audit GGG-A3).
             let confirm = list_versions(cx, t, &o.object_name);
+            // The pin that fails the mount is this finding's cause, and its edit this fix:
+            // KVC603 ("pinned, remove objectVersion") would say the same edit a second time,
+            // for a reason (rotation) that does not apply to a version that is not there.
+            if let Some(i) = pin_at {
+                link.findings.remove(i);
+            }
             link.findings.push(cx.finding(
                 Code::KVC601,
                 format!("KeyVault/{vault}"),
-                format!(
-                    "{} {} has no version {} in Key Vault {vault}",
-                    t.as_str(),
-                    o.object_name,
-                    o.object_version.as_deref().unwrap_or("(latest)")
-                ),
+                match &o.object_version {
+                    Some(v) => format!(
+                        "{} {} has no version {v} in Key Vault {vault}: objects[{}] pins it with objectVersion, so the provider asks for that version alone and the mount fails",
+                        t.as_str(),
+                        o.object_name,
+                        o.index
+                    ),
+                    None => format!(
+                        "{} {} has no version (latest) in Key Vault {vault}",
+                        t.as_str(),
+                        o.object_name
+                    ),
+                },
                 vec![format!(
                         "versions: {}",
                         obj.versions
@@ -407,62 +426,6 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
         ));
     }
     out
-}
-
-fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
-    let t = o.object_type.unwrap_or(ObjectType::Secret);
-    let confirm = format!(
-        "az keyvault {} list-versions --vault-name {} -n {} -o table",
-        cli_kind(t),
-        cx.keyvault_arg(),
-        o.object_name
-    );
-    let pin = format!("objects[{}].objectVersion: {version}", o.index);
-    // Unpinned, the provider fetches the latest version (FACTS §5); a disabled one answers
-    // 403, so unpinning a mount that works would break it. With objectVersionHistory the
-    // newest enabled version is fetched instead, and the disabled one is skipped.
-    let history = o.object_version_history.unwrap_or(0) > 1;
-    let disabled_latest = cx
-        .params
-        .as_deref()
-        .and_then(|p| p.keyvault_name.as_deref())
-        .and_then(|vault| cx.ix.object(vault, t, &o.object_name))
-        .and_then(|found| found.state.known()?.as_ref()?.latest())
-        .filter(|latest| {
-            // Version ids compare without case (`VaultObject::version`).
-            !latest.enabled && !latest.version.eq_ignore_ascii_case(version) && !history
-        });
-    let f = match disabled_latest {
-        Some(latest) => cx.finding(
-            Code::KVC603,
-            cx.spc_resource(),
-            format!(
-                "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version; the latest version {} is disabled, so unpinning now would make the mount fail (Key Vault refuses a disabled version)",
-                o.index, o.object_name, latest.version
-            ),
-            vec![pin, format!("latest version {}: enabled: false", latest.version)],
-            confirm,
-            format!(
-                "# keep objects[{}].objectVersion while the latest version is disabled; unpin (objectVersion: \"\") once a newer, enabled version exists",
-                o.index
-            ),
-        ),
-        None => cx.finding(
-            Code::KVC603,
-            cx.spc_resource(),
-            format!(
-                "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version",
-                o.index, o.object_name
-            ),
-            vec![pin],
-            confirm,
-            remedy::edit_spc(
-                cx,
-                &format!("objects[{}].objectVersion: \"\" (latest)", o.index),
-            ),
-        ),
-    };
-    link.findings.push(f);
 }
 
 /// Give objects computed for another pod of the same group this pod's mounted versions

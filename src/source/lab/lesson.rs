@@ -137,6 +137,38 @@ impl Check {
     }
 }
 
+impl Check {
+    /// The earlier link a link check waits behind on the target's chains: its finding follows
+    /// that link's cause, or the link reads `blocked: <link>` (one symptom, one cause). A
+    /// fault left applied there (a skipped step's) keeps the check from passing, which the
+    /// lesson pane then says (audit XC-left). `None` for a health check (any broken link
+    /// fails it, and the pane lists what skipped steps left applied).
+    pub fn blocked_by<'a>(
+        &self,
+        chains: impl IntoIterator<Item = &'a Chain>,
+        target: &(String, String),
+    ) -> Option<LinkKind> {
+        let Check::Link { link, code, .. } = self else {
+            return None;
+        };
+        let mine = chains.into_iter().filter(|c| {
+            c.namespace == target.0 && c.workload.as_ref().is_some_and(|w| w.name == target.1)
+        });
+        for c in mine {
+            let l = c.link(*link);
+            let followed = (l.findings.iter())
+                .filter(|f| code.is_none_or(|code| f.code == code))
+                .find_map(|f| f.follows);
+            let named = (l.summary.strip_prefix("blocked: "))
+                .and_then(|t| LinkKind::ALL.iter().copied().find(|k| k.title() == t));
+            if let Some(b) = followed.or(named).filter(|b| b < link) {
+                return Some(b);
+            }
+        }
+        None
+    }
+}
+
 impl LessonSpec {
     /// Checks what serde cannot: fault ids, codes, non-empty checks. `err` names the field.
     pub fn build(self, name: String) -> Result<Lesson, String> {

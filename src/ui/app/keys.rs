@@ -423,6 +423,16 @@ impl App {
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> bool {
+        // The help overlay covers the panes: the wheel scrolls it as j/k do, three lines a
+        // notch as in the detail panes (the drawing clamps it to the text; audit XC-left).
+        if self.mode == Mode::Help {
+            match m.kind {
+                MouseEventKind::ScrollDown => self.help_scroll = self.help_scroll.saturating_add(3),
+                MouseEventKind::ScrollUp => self.help_scroll = self.help_scroll.saturating_sub(3),
+                _ => return false,
+            }
+            return true;
+        }
         if self.mode != Mode::Normal {
             return false;
         }

@@ -71,6 +71,25 @@ fn paragraph(mut lines: Vec<Line<'static>>) -> Paragraph<'static> {
     Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
+/// What keeps the step's check from passing, when an earlier link's cause holds its link
+/// back on the target's chains (`Check::blocked_by`): that link, and the fault a skipped step
+/// left applied there with the keys that repair it (audit XC-left). Empty otherwise.
+fn held_back(app: &App, run: &LessonRun, check: &crate::source::lab::lesson::Check) -> String {
+    let Some(link) = check.blocked_by(app.chains.iter().map(|c| &**c), &run.target) else {
+        return String::new();
+    };
+    let menu = app.keymap.hint(UiAction::LabMenu);
+    let fault = (app.skipped_still_applied().into_iter())
+        .find(|id| crate::source::lab::faults::find(id).is_some_and(|f| f.link == link));
+    match fault {
+        Some(id) => format!(
+            " — blocked: the {} link breaks first, as {id} (a skipped step's) is still applied; {menu}, {id}, enter repairs it",
+            link.title()
+        ),
+        None => format!(" — blocked: the {} link breaks first", link.title()),
+    }
+}
+
 /// The pane's title and lines: the step's text, reflowed, and what its check waits for.
 fn content(app: &App, run: &LessonRun) -> (String, Vec<Line<'static>>) {
     let t = &app.theme;
@@ -87,6 +106,7 @@ fn content(app: &App, run: &LessonRun) -> (String, Vec<Line<'static>>) {
                 Some(c) => Line::from(vec![
                     Span::styled("… waiting for: ", t.status(Status::Pending)),
                     Span::styled(c.describe(), t.accent()),
+                    Span::styled(held_back(app, run, c), t.status(Status::Warning)),
                     Span::styled(format!(" ({next} skips)"), t.muted()),
                 ]),
                 None => Line::styled(format!("{next}: next step"), t.muted()),

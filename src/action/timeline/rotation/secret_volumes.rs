@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::super::steps::{StepState, Steps, since};
-use super::env::reloader_replaces;
+use super::env::{CsiPath, reloader_replaces};
 use super::{RotationWatch, followed_file};
 use crate::chain::restart_plan::RestartPlan;
 use crate::snapshot::{ContainerStateObs, EnvSourceObs, PodObs, Snapshot, SpcObs, VolumeSourceObs};
@@ -133,7 +133,30 @@ impl RotationWatch {
                 return waiting;
             }
         }
-        copy
+        // Reloader's CSI path (the SPC annotation, `--enable-csi-integration`, rotation on:
+        // KVC902's verdict, as the env hop follows it since XB-left): a restart it makes
+        // binds the copy again at the new container's start (FACTS §4, §10; audit XC-left).
+        if !matches!(copy, StepState::Never(_)) || self.restamp() {
+            return copy;
+        }
+        let owner = RestartPlan::for_pod(s, pod).replacing_owner();
+        let owner = owner.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
+        let found = owner.and_then(|(kind, name)| s.workload(&pod.namespace, kind, name));
+        match super::env::csi_restarts(s, pod, owner, found, spc) {
+            CsiPath::Restarts => {
+                let plan = RestartPlan::for_pod(s, pod);
+                let restart = format!("restart needed ({})", RestartPlan::key_advice(&[&plan]));
+                // Reloader acts once the pod's mount status shows the new version: the file.
+                let file_key = format!("pod:{}/{}|file", pod.namespace, pod.name);
+                self.waits_on
+                    .insert(key.to_string(), (file_key, Some(restart)));
+                StepState::Waiting
+            }
+            CsiPath::Unknown(why) => StepState::Unknown(format!(
+                "a copy bound at container start; whether Reloader restarts this pod is not known: {why}"
+            )),
+            CsiPath::No => copy,
+        }
     }
 
     /// `copy` (a subPath copy never reached), or waiting when Reloader's rollout replaces

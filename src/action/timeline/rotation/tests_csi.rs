@@ -66,3 +66,39 @@ fn no_reloader_read_is_unknown_not_restart_needed() {
             && why.contains("CSI integration")
     ));
 }
+
+/// The subPath copy of the CSI volume in the same pods (container `legacy`): a copy made at
+/// container start (FACTS §4) that a restart by Reloader's CSI integration binds again, so it
+/// follows the same verdict as the env hop: waited for, restart needed, or unknown with
+/// KVC902's reason (audit XC-left; it said "never … restart needed" for each).
+fn sub_path_after(s: &Snapshot) -> StepState {
+    let mut w = RotationWatch::new(&world(0, 1, 1, -3000, 1, -3000), "kv-pay", "db-pass");
+    w.observe(s);
+    state_of(&w.timeline(), "web-1 / legacy: CSI volume").clone()
+}
+
+#[test]
+fn a_sub_path_copy_under_the_csi_integration_is_waited_for() {
+    let on = ReloaderObs {
+        csi_integration: true,
+        ..ReloaderObs::default()
+    };
+    assert_eq!(sub_path_after(&polled(Some(on))), StepState::Waiting);
+}
+
+#[test]
+fn a_sub_path_copy_without_the_flag_needs_a_restart() {
+    assert!(matches!(
+        sub_path_after(&polled(Some(ReloaderObs::default()))),
+        StepState::Never(why) if why.contains("subPath") && why.contains("restart needed")
+    ));
+}
+
+#[test]
+fn a_sub_path_copy_with_no_reloader_read_is_unknown() {
+    assert!(matches!(
+        sub_path_after(&polled(None)),
+        StepState::Unknown(why) if why.contains("secretproviderclass.reloader.stakater.com/auto")
+            && why.contains("CSI integration")
+    ));
+}

@@ -64,13 +64,14 @@ pub(crate) fn replaced(snap: &Snapshot) -> Replaced<'_> {
 }
 
 /// KVC710 for each StatefulSet of `replaced` that names `spc` in a volume its claim templates
-/// replace.
-pub(crate) fn check(cx: &Ctx, spc: &SpcObs, replaced: &Replaced<'_>) -> Vec<Finding> {
+/// replace. `others`: pods of other workloads mount `spc` (so it is made, and its Secrets
+/// synced, by them; only the set's pods lack it).
+pub(crate) fn check(cx: &Ctx, spc: &SpcObs, replaced: &Replaced<'_>, others: bool) -> Vec<Finding> {
     let key = (spc.namespace.as_str(), spc.name.as_str());
     let Some(sets) = replaced.get(&key) else {
         return Vec::new();
     };
-    sets.iter().map(|c| finding(cx, spc, c)).collect()
+    sets.iter().map(|c| finding(cx, spc, c, others)).collect()
 }
 
 /// A finding downstream of KVC710 (a synced Secret of `spc` no pod makes, KVC904): says which
@@ -95,7 +96,7 @@ pub(crate) fn blocks(f: &mut Finding, spc: &SpcObs, replaced: &Replaced<'_>) {
     f.show_safely();
 }
 
-fn finding(cx: &Ctx, spc: &SpcObs, clash: &Clash<'_>) -> Finding {
+fn finding(cx: &Ctx, spc: &SpcObs, clash: &Clash<'_>, others: bool) -> Finding {
     let (w, v) = (clash.set, clash.volume);
     let (ns, set, volume) = (spc.namespace.as_str(), w.name.as_str(), v.name.as_str());
     let synced: Vec<&str> = (spc.secret_objects.iter())
@@ -106,8 +107,14 @@ fn finding(cx: &Ctx, spc: &SpcObs, clash: &Clash<'_>) -> Finding {
         [] => String::new(),
         names => format!(" and never syncs its Secrets ({})", names.join(", ")),
     };
+    // Other workloads' pods mount it: the files and the synced Secrets are theirs, only this
+    // set's pods go without (audit XC-left).
+    let whose = match others {
+        true => "none of its pods mounts the SecretProviderClass (no Key Vault files in them; pods of other workloads mount it)".to_string(),
+        false => format!("no pod mounts the SecretProviderClass (no files, no SecretProviderClassPodStatus){products}"),
+    };
     let message = format!(
-        "StatefulSet/{set} names SecretProviderClass {} in its pod template's volume {volume}, and its volumeClaimTemplates[{volume}] has the same name: the StatefulSet controller gives every pod it makes the claim's PersistentVolumeClaim there in place of the CSI volume, so no pod mounts the SecretProviderClass (no files, no SecretProviderClassPodStatus){products}; the containers' volumeMounts of {volume} get the claim's disk",
+        "StatefulSet/{set} names SecretProviderClass {} in its pod template's volume {volume}, and its volumeClaimTemplates[{volume}] has the same name: the StatefulSet controller gives every pod it makes the claim's PersistentVolumeClaim there in place of the CSI volume, so {whose}; the containers' volumeMounts of {volume} get the claim's disk",
         spc.name
     );
     let evidence = vec![

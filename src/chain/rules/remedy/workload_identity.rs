@@ -112,7 +112,21 @@ fn switch(cx: &Ctx, from: Leaving) -> String {
                 "no managed identity with clientId {c} in this subscription (az account set picks another)"
             )),
         ),
-        (None, _) => "az identity create -g \"$IDENTITY_RG\" -n \"$IDENTITY_NAME\"".to_string(),
+        // None to reuse: a new identity, named and placed from what the snapshot knows (the
+        // pods' account, the cluster's resource group, as the AKS guide does), else a guard
+        // that stops the paste with what to set (audit XC-left: `"$IDENTITY_NAME"` unset made
+        // `az identity create -n ""` fail, and the lines after it act on nothing).
+        (None, _) => format!(
+            "{} && {} && az identity create -g \"$IDENTITY_RG\" -n \"$IDENTITY_NAME\"",
+            new_identity_name(cx, &mounting_accounts(&accounts)).map_or_else(
+                || ": \"${IDENTITY_NAME:?set IDENTITY_NAME to the name of the managed identity to create}\"".to_string(),
+                |n| format!("IDENTITY_NAME={n}")
+            ),
+            cx.cluster().resource_group.as_deref().map_or_else(
+                || ": \"${IDENTITY_RG:?set IDENTITY_RG to the resource group of the managed identity to create, such as the cluster resource group}\"".to_string(),
+                |g| format!("IDENTITY_RG={}", sh_word(g))
+            ),
+        ),
     };
     // Every pod mounting the SPC exchanges its own service account's token (FACTS §5, §7):
     // one federated credential per account, or the others' mounts break. An observed identity
@@ -496,4 +510,29 @@ fn mounting_accounts(accounts: &[Mounting]) -> Vec<String> {
         accounts.push("\"$SERVICE_ACCOUNT\"".to_string());
     }
     accounts
+}
+
+/// The name of the identity the move creates, when the snapshot gives one: `id-<ns>-<account>`
+/// for the one account that mounts the SPC, else `id-<ns>-<spc>`; `None` when both are
+/// unrendered. Azure's managed identity names take letters, digits, `-` and `_`, 3 to 128
+/// characters (Microsoft.ManagedIdentity naming rules): a `.` of a Kubernetes name becomes `-`.
+fn new_identity_name(cx: &Ctx, accounts: &[String]) -> Option<String> {
+    let ns = cx.ns();
+    let base = match accounts {
+        [one] if !one.starts_with('"') => one.as_str(),
+        _ if !is_placeholder(cx.spc_name) => cx.spc_name,
+        _ => return None,
+    };
+    if is_placeholder(ns) {
+        return None;
+    }
+    let mut name: String = format!("id-{ns}-{base}")
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
+            _ => '-',
+        })
+        .collect();
+    name.truncate(128);
+    Some(name)
 }

@@ -1,0 +1,75 @@
+//! KVC603: an SPC object pinned to one version with objectVersion, which rotation never
+//! moves past (FACTS §5).
+
+use super::{cli_kind, remedy};
+use crate::chain::catalog::Code;
+use crate::chain::context::Ctx;
+use crate::chain::model::Link;
+use crate::snapshot::ObjectType;
+use crate::spc::SpcObject;
+
+/// Takes back the KVC603 of the pin on `name` to `version` when a refused mount (the
+/// provider's per-object wrapper naming that version, the vault unread) is KVC601's evidence
+/// that the version is not there: one cause, whose fix is the same objectVersion edit (audit
+/// XC-left).
+pub(crate) fn drop_pin(link: &mut Link, name: &str, version: &str) {
+    let marker = format!("] {name} pins objectVersion {version}:");
+    link.findings
+        .retain(|f| f.code != Code::KVC603 || !f.message.contains(&marker));
+}
+
+pub(super) fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
+    let t = o.object_type.unwrap_or(ObjectType::Secret);
+    let confirm = format!(
+        "az keyvault {} list-versions --vault-name {} -n {} -o table",
+        cli_kind(t),
+        cx.keyvault_arg(),
+        o.object_name
+    );
+    let pin = format!("objects[{}].objectVersion: {version}", o.index);
+    // Unpinned, the provider fetches the latest version (FACTS §5); a disabled one answers
+    // 403, so unpinning a mount that works would break it. With objectVersionHistory the
+    // newest enabled version is fetched instead, and the disabled one is skipped.
+    let history = o.object_version_history.unwrap_or(0) > 1;
+    let disabled_latest = cx
+        .params
+        .as_deref()
+        .and_then(|p| p.keyvault_name.as_deref())
+        .and_then(|vault| cx.ix.object(vault, t, &o.object_name))
+        .and_then(|found| found.state.known()?.as_ref()?.latest())
+        .filter(|latest| {
+            // Version ids compare without case (`VaultObject::version`).
+            !latest.enabled && !latest.version.eq_ignore_ascii_case(version) && !history
+        });
+    let f = match disabled_latest {
+        Some(latest) => cx.finding(
+            Code::KVC603,
+            cx.spc_resource(),
+            format!(
+                "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version; the latest version {} is disabled, so unpinning now would make the mount fail (Key Vault refuses a disabled version)",
+                o.index, o.object_name, latest.version
+            ),
+            vec![pin, format!("latest version {}: enabled: false", latest.version)],
+            confirm,
+            format!(
+                "# keep objects[{}].objectVersion while the latest version is disabled; unpin (objectVersion: \"\") once a newer, enabled version exists",
+                o.index
+            ),
+        ),
+        None => cx.finding(
+            Code::KVC603,
+            cx.spc_resource(),
+            format!(
+                "objects[{}] {} pins objectVersion {version}: rotation never picks up a newer version",
+                o.index, o.object_name
+            ),
+            vec![pin],
+            confirm,
+            remedy::edit_spc(
+                cx,
+                &format!("objects[{}].objectVersion: \"\" (latest)", o.index),
+            ),
+        ),
+    };
+    link.findings.push(f);
+}
