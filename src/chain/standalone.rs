@@ -40,6 +40,25 @@ pub struct SpcVerdict {
 }
 
 impl SpcVerdict {
+    fn of(
+        spc: &SpcObs,
+        status: Status,
+        findings: Vec<Finding>,
+        pods_unread: Option<String>,
+        mounted_by_others: bool,
+    ) -> SpcVerdict {
+        SpcVerdict {
+            namespace: spc.namespace.to_string(),
+            name: spc.name.to_string(),
+            vault: (spc.parsed.keyvault_name.as_deref())
+                .map(|k| crate::shown::shown(k).into_owned()),
+            status,
+            findings,
+            pods_unread,
+            mounted_by_others,
+        }
+    }
+
     /// How the report names where it stands: "mounted by no pod" only when the pods were read.
     /// Its status as the outputs show it: `suppressed` when only suppressed findings make
     /// it warn or fail ([`super::model::shown`]).
@@ -150,19 +169,8 @@ fn verdict(
     if mounted {
         let mut findings = claim_replaced::check(&cx, spc, replaced, true);
         findings.iter_mut().for_each(Finding::show_safely);
-        return SpcVerdict {
-            namespace: spc.namespace.to_string(),
-            name: spc.name.to_string(),
-            vault: spc
-                .parsed
-                .keyvault_name
-                .as_deref()
-                .map(|k| crate::shown::shown(k).into_owned()),
-            status: findings.first().map_or(Status::Ok, |f| f.severity.status()),
-            findings,
-            pods_unread: None,
-            mounted_by_others: true,
-        };
+        let status = findings.first().map_or(Status::Ok, |f| f.severity.status());
+        return SpcVerdict::of(spc, status, findings, None, true);
     }
     let mut identity = Link::new(LinkKind::Identity);
     let pods = match maybe_mounting {
@@ -217,19 +225,13 @@ fn verdict(
         Some(status) => status,
         None => Status::Ok,
     };
-    SpcVerdict {
-        namespace: spc.namespace.to_string(),
-        name: spc.name.to_string(),
-        vault: spc
-            .parsed
-            .keyvault_name
-            .as_deref()
-            .map(|k| crate::shown::shown(k).into_owned()),
+    SpcVerdict::of(
+        spc,
         status,
         findings,
-        pods_unread: pods_unread.map(str::to_string),
-        mounted_by_others: false,
-    }
+        pods_unread.map(str::to_string),
+        false,
+    )
 }
 
 /// Whether a pod volume of `ns` names an unrendered SecretProviderClass (`${SPC}`).

@@ -11,7 +11,7 @@ use kvchain::snapshot::*;
 use super::rules_runtime::{csi, run};
 
 /// A rotation that the vault throttles: the pod stays mounted, each poll fails with 429.
-fn throttled_rotation(s: &mut Snapshot) {
+pub(crate) fn throttled_rotation(s: &mut Snapshot) {
     let pod = tk::pod_name(APP, 0);
     s.events.items.push(EventObs {
         reason: "MountRotationFailed".into(),

@@ -49,16 +49,7 @@ fn throttled_add_on(install: Option<DriverInstall>) -> Finding {
     csi(&mut s).rotation_enabled = Observed::Known(true);
     csi(&mut s).rotation_poll_interval = std::time::Duration::from_secs(120);
     csi(&mut s).install = install;
-    let pod = tk::pod_name(APP, 0);
-    s.events.items.push(EventObs {
-        reason: "MountRotationFailed".into(),
-        source: "csi-secrets-store-rotation".into(),
-        message: format!(
-            "provider mount err: failed to mount objects, error: failed to get objectType:secret, objectName:web-db-pass, objectVersion:: GET https://kv-shop.vault.azure.net/secrets/web-db-pass/\n--------\nRESPONSE 429: 429 Too Many Requests for spc {NS}/{}",
-            tk::spc_name(APP)
-        ),
-        ..tk::failed_mount(NS, &pod, "secrets-store-inline", "")
-    });
+    crate::rules_throttling::throttled_rotation(&mut s);
     (run(&s).iter().flat_map(|c| c.findings()))
         .find(|f| f.code == Code::KVC704)
         .cloned()
@@ -320,4 +311,36 @@ fn a_credential_for_a_dotted_account_has_a_name_the_msi_api_takes() {
         "{fix}"
     );
     assert!(!r.to_string().contains("CANARY-xcpaste"), "{r}");
+}
+
+/// Review of XC-paste: a credential's name for an account the user names (`$SA`, an SPC no
+/// pod mounts, KVC401) keeps the variable, with bash's `${SA//./-}` for the dots the MSI API's
+/// name pattern refuses: pasted with `SA=api.reader`, az gets `billing-api-reader` (the first
+/// cut of XC-paste's name gave the literal `billing--SA`, the `$` made a '-').
+#[test]
+fn a_credential_name_of_an_account_the_user_names_keeps_the_variable() {
+    if !crate::iii_paste::bash_present() {
+        return;
+    }
+    let r = check_json(&[
+        "--lab",
+        crate::mmm_lab::fixture("xc-tui-lone-spc.yaml")
+            .to_str()
+            .unwrap(),
+    ]);
+    let fix = fix_of(&r, "KVC401");
+    assert!(fix.contains("--name billing-\"${SA//./-}\" "), "{fix}");
+    let run = format!("SA=api.reader; az() {{ printf '%s\\n' \"$@\"; }}; {fix}");
+    let out = std::process::Command::new("bash")
+        .args(["-c", &run])
+        .output()
+        .unwrap();
+    let args = String::from_utf8_lossy(&out.stdout);
+    let mut words = args.lines();
+    words.find(|w| *w == "--name");
+    assert_eq!(words.next(), Some("billing-api-reader"), "{args}");
+    assert!(
+        args.contains("system:serviceaccount:billing:api.reader"),
+        "{args}"
+    );
 }

@@ -261,6 +261,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
             // KVC603 ("pinned, remove objectVersion") would say the same edit a second time,
             // for a reason (rotation) that does not apply to a version that is not there.
             if let Some(i) = pin_at {
+                debug_assert_eq!(link.findings[i].code, Code::KVC603, "the pin's finding");
                 link.findings.remove(i);
             }
             link.findings.push(cx.finding(

@@ -151,8 +151,12 @@ fn base_name(cx: &Ctx) -> String {
 /// within 120 characters (FACTS §7). Every fix that creates one names it so (audit LL10).
 /// A credential's name is `^[a-zA-Z0-9]{1}[a-zA-Z0-9-_]{2,119}$` (the MSI API's pattern, az
 /// applies it), and a service account's may hold dots (a DNS subdomain): each is a '-' here,
-/// the subject keeping the account's own name (audit XC-paste).
+/// the subject keeping the account's own name (audit XC-paste). An account the user names
+/// (`$SA`, `"$SERVICE_ACCOUNT"`) stays their variable, with bash's `${SA//./-}` for its dots.
 pub(crate) fn fic_name(ns: &str, sa: &str) -> String {
+    if let Some(var) = shell_variable(sa) {
+        return format!("{ns}-\"${{{var}//./-}}\"");
+    }
     let mut name: String = format!("{ns}-{sa}")
         .chars()
         .map(
@@ -165,6 +169,12 @@ pub(crate) fn fic_name(ns: &str, sa: &str) -> String {
     // Kubernetes names are ASCII: a byte cut is a character cut.
     name.truncate(MAX_NAME - 4);
     name
+}
+
+/// The variable's name when `sa` is a shell variable the user sets (`$SA`, quoted or not).
+fn shell_variable(sa: &str) -> Option<&str> {
+    let var = sa.trim_matches('"').strip_prefix('$')?;
+    (!var.is_empty() && var.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')).then_some(var)
 }
 
 /// `base`, or `base-2`, `base-3`, … : the first no credential of the identity is named

@@ -178,10 +178,7 @@ fn switch(cx: &Ctx, from: Leaving) -> String {
         .iter()
         .filter(|sa| !has_fic(sa))
         .map(|sa| {
-            let name = match sa.starts_with('"') {
-                true => format!("{ns}-{sa}"),
-                false => super::federated_credential::fic_name(ns, sa),
-            };
+            let name = super::federated_credential::fic_name(ns, sa);
             let name = held_fics.map_or(name.clone(), |f| {
                 super::federated_credential::free_name(&name, f)
             });
