@@ -49,17 +49,6 @@ fn world_with(own: &str, template: &str, args: &[&str]) -> World {
     w
 }
 
-/// checkout's secret given a new value, and ten minutes for the poll and Reloader to act.
-fn rotated(w: &mut World) {
-    w.rotate_secret(
-        "kv-shop-lab",
-        "checkout-db-password",
-        Some(b"checkout-pass-v9"),
-    )
-    .unwrap();
-    w.advance(Duration::from_secs(600));
-}
-
 /// The env var names of checkout's pod template.
 fn template_env(s: &Snapshot) -> Vec<String> {
     let d = (s.workloads.items.iter())
@@ -87,7 +76,7 @@ fn reloader_reads_the_pod_templates_annotations_and_reload_regexes() {
     ] {
         let mut w = world(own, template);
         let before = export::snapshot(&w);
-        rotated(&mut w);
+        crate::lab_restarts::rotate_checkout_password(&mut w);
         let after = export::snapshot(&w);
         assert_ne!(
             template_env(&before),
@@ -115,7 +104,7 @@ fn the_labs_reloader_acts_by_its_args() {
     ] {
         let mut w = world_with("", "", args);
         let before = template_env(&export::snapshot(&w));
-        rotated(&mut w);
+        crate::lab_restarts::rotate_checkout_password(&mut w);
         let after = template_env(&export::snapshot(&w));
         assert_eq!(
             before != after,

@@ -334,7 +334,7 @@ fn paused_checkout() -> World {
 }
 
 /// A rotation of checkout's password, ten minutes on: Reloader changes checkout's template.
-fn rotate_checkout_password(w: &mut World) {
+pub(crate) fn rotate_checkout_password(w: &mut World) {
     w.rotate_secret(
         "kv-shop-lab",
         "checkout-db-password",

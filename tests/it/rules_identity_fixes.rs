@@ -32,7 +32,7 @@ fn count(c: &Chain, code: Code) -> usize {
 }
 
 /// The node's identity reads the vault (useVMManagedIdentity, no clientID).
-fn vm_identity() -> Snapshot {
+pub(crate) fn vm_identity() -> Snapshot {
     let mut s = tk::healthy();
     set_param(&mut s, "clientID", None);
     set_param(&mut s, "useVMManagedIdentity", Some("true"));

@@ -155,12 +155,7 @@ fn run_stubbed(fix: &str, strict: bool) -> (bool, String, String) {
 /// `az identity create -g "" -n ""`.
 #[test]
 fn the_move_to_a_new_identity_names_it_and_its_group_when_the_snapshot_knows_them() {
-    let mut s = tk::healthy();
-    let spc = tk::spc_mut(&mut s, APP);
-    spc.parameters.remove("clientID");
-    spc.parameters
-        .insert("useVMManagedIdentity".into(), "true".into());
-    tk::reparse(spc);
+    let mut s = crate::rules_identity_fixes::vm_identity();
     tk::sa_mut(&mut s, APP)
         .annotations
         .remove("azure.workload.identity/client-id");
