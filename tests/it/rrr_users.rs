@@ -25,7 +25,7 @@ fn press(app: &mut App, code: KeyCode) {
 }
 
 /// The rows inside `area`'s border, as drawn.
-fn rows_in(app: &mut App, area: impl Fn(&App) -> Rect) -> Vec<String> {
+pub(crate) fn rows_in(app: &mut App, area: impl Fn(&App) -> Rect) -> Vec<String> {
     let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
     t.draw(|f| kvchain::ui::views::draw(f, app)).unwrap();
     let r = area(app);

@@ -9,16 +9,12 @@ use serde_json::Value;
 use super::mmm_lab::report_after;
 use super::rules_event_objects::{failing, not_found};
 
+use crate::www_scen::findings;
+
 const CANARY: &str = "CANARY-xcleft";
 const PIN: &str = "xc-left-pin-missing.yaml";
 const MISSING: &str = "0123456789abcdef0123456789abcdef";
 const HELD: &str = "587ec93b07b19301173cdb945d773fe6";
-
-fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
-    (r["findings"].as_array().unwrap().iter())
-        .filter(|f| f["code"] == code)
-        .collect()
-}
 
 /// FACTS §5 (objectVersion: that version is fetched, "" or latest the latest), §9 (a version
 /// the vault does not hold answers 404), codes.yaml KVC601 (a pinned version not there: the
@@ -333,21 +329,7 @@ fn the_wheel_scrolls_the_help_overlay_while_it_is_open() {
 
 /// The lesson pane's text (inside its border), its wrapped rows joined by spaces.
 fn lesson_pane(a: &mut kvchain::ui::app::App) -> String {
-    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
-        a.size.width,
-        a.size.height,
-    ))
-    .unwrap();
-    t.draw(|f| kvchain::ui::views::draw(f, a)).unwrap();
-    let r = a.areas().lesson;
-    let buf = t.backend().buffer();
-    let rows: Vec<String> = (r.y + 1..r.y + r.height.saturating_sub(1))
-        .map(|y| {
-            (r.x + 1..r.x + r.width.saturating_sub(1))
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect();
+    let rows = crate::rrr_users::rows_in(a, |a| a.areas().lesson);
     rows.join(" ")
         .split_whitespace()
         .collect::<Vec<_>>()

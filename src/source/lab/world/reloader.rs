@@ -44,13 +44,7 @@ impl World {
                 continue;
             };
             for c in t.spec.iter_mut().flat_map(|s| s.containers.iter_mut()) {
-                let env = c.env.get_or_insert_with(Vec::new);
-                env.retain(|e| e.name != var);
-                env.push(k8s_openapi::api::core::v1::EnvVar {
-                    name: var.clone(),
-                    value: Some(hash.clone()),
-                    value_from: None,
-                });
+                set_env(c, &var, &hash);
             }
             self.reconcile_needed = true;
             self.changed();
@@ -115,17 +109,23 @@ impl World {
             let Some(i) = container_for(spec, spc, named) else {
                 continue;
             };
-            let env = spec.containers[i].env.get_or_insert_with(Vec::new);
-            env.retain(|e| e.name != var);
-            env.push(k8s_openapi::api::core::v1::EnvVar {
-                name: var.clone(),
-                value: Some(sha.clone()),
-                value_from: None,
-            });
+            set_env(&mut spec.containers[i], &var, &sha);
             self.reconcile_needed = true;
             self.changed();
         }
     }
+}
+
+/// Reloader's variable `var` set to `value` in container `c` (its env-vars strategy: the
+/// template changes, hence a rollout).
+fn set_env(c: &mut k8s_openapi::api::core::v1::Container, var: &str, value: &str) {
+    let env = c.env.get_or_insert_with(Vec::new);
+    env.retain(|e| e.name != var);
+    env.push(k8s_openapi::api::core::v1::EnvVar {
+        name: var.to_string(),
+        value: Some(value.to_string()),
+        value_from: None,
+    });
 }
 
 /// Which of `w`'s annotations asks Reloader to restart it for a pod status of `spc`
