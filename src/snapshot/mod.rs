@@ -41,11 +41,11 @@ pub use cluster::*;
 pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
-pub(crate) use reloader::reloader_config;
 pub use reloader::{
     ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, Watched, reloader_acting, reloader_acting_for,
     reloader_runs, reloader_runs_for,
 };
+pub(crate) use reloader::{reloader_config, reloader_config_for};
 pub use workload::*;
 
 /// A name or short string of an observation, stored inline up to 24 bytes (most Kubernetes

@@ -192,7 +192,18 @@ pub(crate) fn reloader_config<'a>(
     facts: Option<&'a ReloaderFacts>,
     ns: &str,
 ) -> crate::reloader::Config<'a> {
-    reloader_acting(facts, ns).map_or(crate::reloader::DEFAULT, |r| r.run.config())
+    reloader_config_for(facts, ns, Watched::Secrets)
+}
+
+/// [`reloader_config`] of the Reloader acting on changes of `what`: the SecretProviderClass
+/// annotations are read by the one whose pod status controller runs there, with the keys it
+/// was started with, though it may ignore Secrets (`--resources-to-ignore=secrets`).
+pub(crate) fn reloader_config_for<'a>(
+    facts: Option<&'a ReloaderFacts>,
+    ns: &str,
+    what: Watched,
+) -> crate::reloader::Config<'a> {
+    reloader_acting_for(facts, ns, what).map_or(crate::reloader::DEFAULT, |r| r.run.config())
 }
 
 impl ReloaderObs {

@@ -143,6 +143,14 @@ fn ignoring_secrets_leaves_reloaders_csi_integration_acting() {
     rolled_out_once_and_healthy("xc-lab-reloader-csi-ignore-secrets");
 }
 
+/// The same with Reloader's general `auto` renamed: its pod status controller reads the
+/// workload's annotations with the keys it was started with (ShouldReload, FACTS §10), though no
+/// Reloader acts on Secrets whose flags the chain could read them from.
+#[test]
+fn the_csi_path_reads_the_keys_its_reloader_was_started_with() {
+    rolled_out_once_and_healthy("xd-lab-reloader-csi-renamed-auto");
+}
+
 /// World `name`: Reloader's variable in the mounting container, one rollout, a healthy chain.
 fn rolled_out_once_and_healthy(name: &str) {
     let w = csi_world(&format!("{name}.yaml"));

@@ -454,7 +454,11 @@ pub(super) fn csi_restarts(
         return CsiPath::No;
     };
     let ns = pod.namespace.as_str();
-    let cfg = crate::snapshot::reloader_config(s.cluster.reloader.as_ref(), ns);
+    let cfg = crate::snapshot::reloader_config_for(
+        s.cluster.reloader.as_ref(),
+        ns,
+        crate::snapshot::Watched::PodStatuses,
+    );
     let Some(key) = crate::reloader::spc_asked(&cfg, a, template, &spc.annotations, &spc.name)
     else {
         return CsiPath::No;

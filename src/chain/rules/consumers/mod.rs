@@ -8,7 +8,7 @@ mod reloaded;
 mod restarts;
 pub(crate) use restarts::{
     chain_secret_annotations, reloader_config, reloader_restarts, reloader_watches,
-    secret_annotations, when_it_changes,
+    secret_annotations, spc_reloader_config, when_it_changes,
 };
 pub(crate) mod keys;
 pub(crate) mod mount_in;

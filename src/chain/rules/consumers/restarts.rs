@@ -55,6 +55,16 @@ pub(crate) fn reloader_config<'a>(cx: &Ctx<'a>) -> reloader::Config<'a> {
     crate::snapshot::reloader_config(cx.cluster().reloader.as_ref(), cx.ns())
 }
 
+/// The keys and flags the SecretProviderClass annotations are read with: those of the
+/// Reloader whose pod status controller acts on the chain's namespace.
+pub(crate) fn spc_reloader_config<'a>(cx: &Ctx<'a>) -> reloader::Config<'a> {
+    crate::snapshot::reloader_config_for(
+        cx.cluster().reloader.as_ref(),
+        cx.ns(),
+        crate::snapshot::Watched::PodStatuses,
+    )
+}
+
 /// The annotations Reloader reads on synced Secret `secret` (FACTS §10): the observed
 /// Secret's (`found`); when it is not observed, those the secretObjects entry of an SPC of its
 /// namespace (`spcs`) gives it when the driver creates it (FACTS §2).
@@ -245,7 +255,10 @@ pub(super) fn reloader<'c>(
     // `match` answers a `search` (audit XB-left).
     let spc_ann: &std::collections::BTreeMap<String, String> =
         cx.spc.map_or(&NO_TEMPLATE, |s| &s.annotations);
-    let csi = reloader::spc_asked(&cfg, ann, template, spc_ann, cx.spc_name)
+    // Read with the keys of the Reloader whose pod status controller acts here, which may
+    // not be the one acting on Secrets (`--resources-to-ignore=secrets`).
+    let spc_cfg = spc_reloader_config(cx);
+    let csi = reloader::spc_asked(&spc_cfg, ann, template, spc_ann, cx.spc_name)
         .map(|key| (key, super::csi_reload::verdict(cx)))
         .filter(|(key, v)| {
             [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key)
@@ -289,15 +302,15 @@ pub(super) fn reloader<'c>(
     let skips = skipping(cx, &cfg, ann, template, &missed);
     let mut skipped_why = (!skips.reasons.is_empty()).then(|| skips.reasons.join("; "));
     // An SPC annotation the SPC's own `ignore` skips (Reloader's ShouldReload reads it first).
-    let spc_ignored = (spc_ann.get(cfg.ignore).is_some_and(|v| v == "true"))
-        .then(|| reloader::spc_asked(&cfg, ann, template, &NO_TEMPLATE, cx.spc_name))
+    let spc_ignored = (spc_ann.get(spc_cfg.ignore).is_some_and(|v| v == "true"))
+        .then(|| reloader::spc_asked(&spc_cfg, ann, template, &NO_TEMPLATE, cx.spc_name))
         .flatten()
         .filter(|key| [reloader::SPC_RELOAD, reloader::SPC_AUTO].contains(key));
     let spc_skip = skipped_why.is_none() && named.is_none() && spc_ignored.is_some();
     if spc_skip && let Some(key) = spc_ignored {
         skipped_why = Some(format!(
             "its annotation {key} is skipped: SecretProviderClass {} carries {}: \"true\", which Reloader reads before any reload annotation",
-            cx.spc_name, cfg.ignore
+            cx.spc_name, spc_cfg.ignore
         ));
     }
     let why = match (named, &csi_why) {
@@ -347,10 +360,10 @@ pub(super) fn reloader<'c>(
         f.fix = format!(
             "{}; or remove the SecretProviderClass's {}: kubectl annotate secretproviderclass {} -n {} {}-",
             f.fix,
-            cfg.ignore,
+            spc_cfg.ignore,
             crate::chain::rules::remedy::sh_word(cx.spc_name),
             cx.ns(),
-            crate::chain::rules::remedy::sh_word(cfg.ignore)
+            crate::chain::rules::remedy::sh_word(spc_cfg.ignore)
         )
         .into();
     } else if skipped_why.is_some() {

@@ -140,7 +140,7 @@ pub(super) fn reloader_due<'a>(
         secret,
     );
     let by_csi = crate::reloader::spc_asked(
-        &cfg,
+        &super::spc_reloader_config(cx),
         &w.annotations,
         &w.template_annotations,
         cx.spc
