@@ -224,3 +224,23 @@ fn reloader_args_without_a_reloader_are_refused_by_name() {
         "{err}"
     );
 }
+
+/// Reloader's Secret path writes `STAKATER_<SECRET>_SECRET` into the one container that uses
+/// the Secret ([R] `upgrade.go` getContainerUsingResource: its volume's mount, else an env or
+/// envFrom reference, else for an init container's use the first container), not into each.
+#[test]
+fn the_labs_reloader_writes_its_secret_variable_where_the_secret_is_used() {
+    let w = csi_world("xd-lab-reloader-two-containers.yaml");
+    let s = export::snapshot(&w);
+    let d = (s.workloads.items.iter())
+        .find(|x| x.kind == "Deployment" && x.name == "api")
+        .expect("api");
+    let holding: Vec<&str> = (d.template.as_ref().expect("template").containers.iter())
+        .filter(|c| c.env.iter().any(|e| &*e.name == "STAKATER_API_DB_SECRET"))
+        .map(|c| &*c.name)
+        .collect();
+    assert_eq!(holding, ["worker"], "the container reading api-db, alone");
+    assert_eq!((w.replica_sets.keys()).filter(|k| k.0 == "demo").count(), 2);
+    let r = crate::mmm_lab::report_after("xd-lab-reloader-two-containers.yaml", &[], CSI_CANARY);
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
+}

@@ -33,21 +33,25 @@ impl World {
         }
         let hash = hex::encode(h.finalize());
         let var = format!("STAKATER_{}_SECRET", upstream::env_var_name(secret));
-        let keys: Vec<WorkloadKey> = self
-            .workloads
-            .iter()
-            .filter(|(k, w)| k.1 == ns && reloader_watches(&cfg, w, &resource, secret))
-            .map(|(k, _)| k.clone())
+        let asking: Vec<(WorkloadKey, bool)> = (self.workloads.iter())
+            .filter(|(k, _)| k.1 == ns)
+            .filter_map(|(k, w)| Some((k.clone(), secret_asks(&cfg, w, &resource, secret)?)))
             .collect();
-        for k in keys {
-            let Some(t) = self.workloads.get_mut(&k).and_then(|w| w.template_mut()) else {
+        for (k, auto) in asking {
+            let Some(spec) = (self.workloads.get_mut(&k))
+                .and_then(|w| w.template_mut())
+                .and_then(|t| t.spec.as_mut())
+            else {
                 continue;
             };
-            for c in t.spec.iter_mut().flat_map(|s| s.containers.iter_mut()) {
-                set_env(c, &var, &hash);
+            let Some(i) = container_for(spec, Used::Secret(secret), auto) else {
+                continue;
+            };
+            // [R] updateEnvVar: the same hash already there changes nothing.
+            if set_env(&mut spec.containers[i], &var, &hash) {
+                self.reconcile_needed = true;
+                self.changed();
             }
-            self.reconcile_needed = true;
-            self.changed();
         }
     }
 
@@ -106,7 +110,7 @@ impl World {
             if spec.containers.iter().any(holds) {
                 continue;
             }
-            let Some(i) = container_for(spec, spc, named) else {
+            let Some(i) = container_for(spec, Used::Spc(spc), !named) else {
                 continue;
             };
             set_env(&mut spec.containers[i], &var, &sha);
@@ -117,15 +121,22 @@ impl World {
 }
 
 /// Reloader's variable `var` set to `value` in container `c` (its env-vars strategy: the
-/// template changes, hence a rollout).
-fn set_env(c: &mut k8s_openapi::api::core::v1::Container, var: &str, value: &str) {
+/// template changes, hence a rollout); false when it already held that value.
+fn set_env(c: &mut k8s_openapi::api::core::v1::Container, var: &str, value: &str) -> bool {
     let env = c.env.get_or_insert_with(Vec::new);
-    env.retain(|e| e.name != var);
+    if let Some(e) = env.iter_mut().find(|e| e.name == var) {
+        if e.value.as_deref() == Some(value) {
+            return false;
+        }
+        e.value = Some(value.to_string());
+        return true;
+    }
     env.push(k8s_openapi::api::core::v1::EnvVar {
         name: var.to_string(),
         value: Some(value.to_string()),
         value_from: None,
     });
+    true
 }
 
 /// Which of `w`'s annotations asks Reloader to restart it for a pod status of `spc`
@@ -145,87 +156,81 @@ fn spc_asks<'c>(
     upstream::spc_asked(cfg, own, template, resource, spc)
 }
 
-/// The container Reloader writes its variable into ([R] upgrade.go getContainerUsingResource):
-/// the one that mounts the SPC's CSI volume; the first container when only an init container
-/// mounts it, or when the workload names the SPC (`named`) and none mounts it; none otherwise
-/// (an `auto` workload that does not mount it is not restarted).
-fn container_for(spec: &PodSpec, spc: &str, named: bool) -> Option<usize> {
-    let volume = (spec.volumes.iter().flatten())
-        .find(|v| {
-            v.csi
-                .as_ref()
-                .and_then(|c| c.volume_attributes.as_ref())
-                .and_then(|a| a.get("secretProviderClass"))
-                .is_some_and(|s| s == spc)
-        })
-        .map(|v| v.name.as_str());
-    let mounts = |c: &k8s_openapi::api::core::v1::Container| {
-        (c.volume_mounts.iter().flatten()).any(|m| Some(m.name.as_str()) == volume)
-    };
-    if let Some(i) = spec.containers.iter().position(mounts) {
-        return Some(i);
-    }
-    let first = (!spec.containers.is_empty()).then_some(0);
-    if spec.init_containers.iter().flatten().any(mounts) || named {
-        return first;
-    }
-    None
+/// What Reloader's variable stands for: a Secret, or a SecretProviderClass's pod status.
+#[derive(Clone, Copy)]
+enum Used<'a> {
+    Secret(&'a str),
+    Spc(&'a str),
 }
 
-/// Whether Reloader restarts `w` when `secret` changes: its ShouldReload (the workload's
-/// annotations, else the pod template's; `reload` entries as anchored regexes: the chain's
-/// own matcher, FACTS §10), and for `auto` a template that references the Secret.
-pub(super) fn reloader_watches(
+/// The container Reloader writes its variable into ([R] upgrade.go getContainerUsingResource):
+/// the one mounting the volume of `used` (a Secret's volume or projected source, the SPC's CSI
+/// volume), else the one reading the Secret through env or envFrom; the first container when
+/// only an init container does either, or when the workload names it (`!auto`) and none uses
+/// it; none otherwise (an `auto` workload that uses it nowhere is not restarted).
+fn container_for(spec: &PodSpec, used: Used, auto: bool) -> Option<usize> {
+    use k8s_openapi::api::core::v1::{Container, Volume};
+    let holds = |v: &Volume| match used {
+        Used::Secret(name) => {
+            v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(name)
+                || (v.projected.iter().flat_map(|p| p.sources.iter().flatten()))
+                    .filter_map(|src| src.secret.as_ref())
+                    .any(|x| x.name == name)
+        }
+        Used::Spc(name) => (v.csi.as_ref())
+            .and_then(|c| c.volume_attributes.as_ref())
+            .and_then(|a| a.get("secretProviderClass"))
+            .is_some_and(|s| s == name),
+    };
+    let volume = (spec.volumes.iter().flatten())
+        .find(|v| holds(v))
+        .map(|v| v.name.as_str());
+    let mounts =
+        |c: &Container| (c.volume_mounts.iter().flatten()).any(|m| Some(m.name.as_str()) == volume);
+    let reads = |c: &Container| {
+        let Used::Secret(name) = used else {
+            return false;
+        };
+        (c.env.iter().flatten())
+            .filter_map(|e| e.value_from.as_ref()?.secret_key_ref.as_ref())
+            .any(|r| r.name == name)
+            || (c.env_from.iter().flatten())
+                .filter_map(|e| e.secret_ref.as_ref())
+                .any(|r| r.name == name)
+    };
+    let first = (!spec.containers.is_empty()).then_some(0);
+    let inits = spec.init_containers.iter().flatten();
+    for uses in [&mounts as &dyn Fn(&Container) -> bool, &reads] {
+        if let Some(i) = spec.containers.iter().position(uses) {
+            return Some(i);
+        }
+        if inits.clone().any(uses) {
+            return first;
+        }
+    }
+    if auto { None } else { first }
+}
+
+/// Whether Reloader restarts `w` when `secret` (annotated `resource`) changes, by its
+/// ShouldReload (the workload's annotations, else the pod template's; `reload` entries as
+/// anchored regexes: the chain's own matcher, FACTS §10): Some(true) through `auto` or
+/// `search`, which then need a container using the Secret, Some(false) when it is named.
+fn secret_asks(
     cfg: &Config,
     w: &Workload,
     resource: &std::collections::BTreeMap<String, String>,
     secret: &str,
-) -> bool {
+) -> Option<bool> {
     use crate::reloader::{Restart, restart};
     let none = std::collections::BTreeMap::new();
     let own = w.meta().annotations.as_ref().unwrap_or(&none);
-    let template = w
-        .template()
+    let template = (w.template())
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.annotations.as_ref())
         .unwrap_or(&none);
-    match restart(cfg, own, template, resource, secret) {
-        Some(Restart::Named) => true,
-        // `search` restarts as `auto` does (Reloader's AutoReload): for a referenced Secret.
-        Some(Restart::Auto | Restart::Searched) => {
-            w.template().is_some_and(|t| uses_secret(t, secret))
-        }
-        None => false,
+    match restart(cfg, own, template, resource, secret)? {
+        Restart::Named => Some(false),
+        // `search` restarts as `auto` does (Reloader's AutoReload).
+        Restart::Auto | Restart::Searched => Some(true),
     }
-}
-
-pub(super) fn uses_secret(t: &PodTemplateSpec, secret: &str) -> bool {
-    let Some(spec) = &t.spec else { return false };
-    // A projected volume's secret source references the Secret too ([R] getVolumeMountName).
-    let projects = |v: &k8s_openapi::api::core::v1::Volume| {
-        let sources = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
-        sources
-            .filter_map(|src| src.secret.as_ref())
-            .any(|x| x.name == secret)
-    };
-    let in_volumes = spec.volumes.iter().flatten().any(|v| {
-        v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(secret) || projects(v)
-    });
-    let in_env = spec
-        .containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .any(|c| {
-            c.env.iter().flatten().any(|e| {
-                e.value_from
-                    .as_ref()
-                    .and_then(|f| f.secret_key_ref.as_ref())
-                    .is_some_and(|r| r.name == secret)
-            }) || c
-                .env_from
-                .iter()
-                .flatten()
-                .any(|e| e.secret_ref.as_ref().is_some_and(|r| r.name == secret))
-        });
-    in_volumes || in_env
 }
