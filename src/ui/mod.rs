@@ -482,7 +482,7 @@ pub async fn diagnoser_with(
                 let fed = taken.update(s);
                 let chains = taken.chains();
                 let spcs = (taken.snapshot())
-                    .map(|s| unmounted_spcs(s, &chains, &ignore))
+                    .map(|s| crate::suppress::unmounted_spcs(s, &chains, &ignore))
                     .unwrap_or_default();
                 tracing::debug!(
                     pods,
@@ -516,21 +516,4 @@ pub async fn diagnoser_with(
             }
         }
     }
-}
-
-/// The SecretProviderClasses no chain of the diagnosis mounts, checked on their own with the
-/// config's `ignore:` rules and the annotations applied, as `check` and `serve` do. On the
-/// blocking pool with the diagnosis, never on the UI task: ~12 ms at 2,000 such SPCs
-/// (`diagnose/unmounted_spcs_2k_of_4k`); with none, `unmounted_spcs` returns before building
-/// any index, and the suppression index is not built either.
-fn unmounted_spcs(
-    snapshot: &crate::snapshot::Snapshot,
-    chains: &[Arc<crate::chain::Chain>],
-    ignore: &crate::suppress::Rules,
-) -> Vec<crate::chain::SpcVerdict> {
-    let mut spcs = crate::chain::unmounted_spcs(snapshot, chains);
-    if !spcs.is_empty() {
-        crate::suppress::apply_spcs(snapshot, &Default::default(), ignore, &mut spcs);
-    }
-    spcs
 }

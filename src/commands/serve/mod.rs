@@ -133,7 +133,7 @@ async fn diagnose_loop(
                     ms = took.as_millis() as u64,
                     "diagnosed"
                 );
-                let spcs = unmounted_spcs(&snapshot, &chains, &rules);
+                let spcs = crate::suppress::unmounted_spcs(&snapshot, &chains, &rules);
                 let latest = Latest {
                     snapshot,
                     chains,
@@ -182,20 +182,6 @@ async fn accept_loop(listener: TcpListener, state: Shared) -> anyhow::Result<()>
             }
         });
     }
-}
-
-/// The SecretProviderClasses no chain of the diagnosis mounts, checked on their own, with the
-/// config's `ignore:` rules and the annotations applied, as `check` does. Once per diagnosis:
-/// at 2,000 such SPCs the check takes ~12 ms (`diagnose/unmounted_spcs_2k_of_4k`), which
-/// every scrape paid.
-fn unmounted_spcs(
-    snapshot: &Snapshot,
-    chains: &[Arc<Chain>],
-    rules: &Rules,
-) -> Vec<chain::SpcVerdict> {
-    let mut spcs = chain::unmounted_spcs(snapshot, chains);
-    crate::suppress::apply_spcs(snapshot, &Default::default(), rules, &mut spcs);
-    spcs
 }
 
 /// A response body: whole, or streamed as it is written (`/report.json`).
