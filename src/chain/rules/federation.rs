@@ -11,8 +11,9 @@ use crate::snapshot::FederatedCredentialObs;
 
 mod tenant;
 
-use tenant::tenant;
-pub(crate) use tenant::{cross_tenant_fix, vault_refused_issuer};
+pub(crate) use tenant::{
+    cross_tenant_fix, node_identity as node_identity_tenant, tenant, vault_refused_issuer,
+};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     match &cx.mode {
@@ -38,6 +39,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
             return;
         }
+        AuthMode::VmIdentity { .. } if tenant::node_identity(cx, link) => return,
         _ => {
             // Node identity, pod identity, a service principal's secret: the provider gets
             // its token without a federated credential (FACTS §5), so this link is no part of
