@@ -5,7 +5,13 @@
 //! identity cannot reach a vault in another tenant. Worlds in tests/fixtures/lab/xd-tenant-*.yaml,
 //! each with its expected verdict in its header; vault values are canaries.
 
+use kvchain::chain::testkit::{self as tk, APP, TENANT};
+use kvchain::chain::{Code, LinkKind, Status};
+use kvchain::snapshot::Snapshot;
 use serde_json::Value;
+
+use super::cause_kit::*;
+use super::rules_sp_entra::{CREDS, service_principal_failing};
 
 use super::mmm_lab::report;
 use super::www_scen::{exit_code, findings};
@@ -147,4 +153,81 @@ fn a_lone_node_identity_spc_of_a_vault_in_another_tenant_is_kvc406() {
     );
     assert_eq!(findings(&r, "KVC406")[0]["severity"], "error", "{r}");
     assert_eq!(exit_code("xd-tenant-lone-node-identity", &[]), Some(1));
+}
+
+/// Service-principal mode with a vault of tenant B and a tenantId of tenant A, before any mount
+/// was tried. FACTS §11 'Tenants': Key Vault rejects a token of another tenant (AKV10032); the
+/// application signs in at the tenant tenantId names (FACTS §5), so its token is A's whatever
+/// the Secret holds. The Federation link read "does not apply" ✓ and nothing was said. KVC406,
+/// its note the service-principal one naming B; a tenantId of the vault's tenant (a
+/// multi-tenant application consented there) is healthy.
+#[test]
+fn a_service_principal_asking_another_tenant_than_the_vaults_is_kvc406_before_a_mount() {
+    let mut s = service_principal_pending();
+    other_tenant_vault(&mut s);
+    let c = one(&s);
+    assert_eq!(
+        codes(&c),
+        [Code::KVC406],
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Broken);
+    let f = find(&c, Code::KVC406);
+    assert!(f.message.contains(CREDS), "{}", f.message);
+    assert!(!f.message.contains("managed identity"), "{}", f.message);
+    assert!(
+        f.fix.starts_with("# service-principal mode")
+            && f.fix
+                .ends_with(&format!("# parameters.tenantId: {OTHER_TENANT}")),
+        "{}",
+        f.fix
+    );
+    // The vault's tenant in tenantId: its token is the vault's tenant's.
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("tenantId".into(), OTHER_TENANT.into());
+    tk::reparse(spc);
+    let c = one(&s);
+    assert!(
+        with(&c, Code::KVC406).is_empty(),
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+}
+
+/// The same failing with Key Vault's 401 AKV10032: the event is the finding's evidence, and the
+/// message does not call a service principal a managed identity.
+#[test]
+fn akv10032_in_service_principal_mode_names_no_managed_identity() {
+    let mut s = service_principal_failing(&akv10032(OTHER_TENANT, TENANT));
+    other_tenant_vault(&mut s);
+    let c = one(&s);
+    assert_eq!(
+        codes(&c),
+        [Code::KVC406],
+        "{:#?}",
+        c.findings().collect::<Vec<_>>()
+    );
+    let f = find(&c, Code::KVC406);
+    assert!(has_event(f), "{f:#?}");
+    assert!(!f.message.contains("managed identity"), "{}", f.message);
+    // Vault unseen: the message comes from the event alone.
+    s.azure.vaults.items.clear();
+    let c = one(&s);
+    let f = find(&c, Code::KVC406);
+    assert!(!f.message.contains("managed identity"), "{}", f.message);
+}
+
+/// [`service_principal_failing`] with no event yet: the pod waits, nothing says why.
+fn service_principal_pending() -> Snapshot {
+    let mut s = service_principal_failing("x");
+    s.events.items.clear();
+    s
+}
+
+fn other_tenant_vault(s: &mut Snapshot) {
+    for v in s.azure.vaults.items.iter_mut() {
+        v.tenant_id = OTHER_TENANT.into();
+    }
 }

@@ -40,6 +40,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             return;
         }
         AuthMode::VmIdentity { .. } if tenant::node_identity(cx, link) => return,
+        AuthMode::ServicePrincipal { .. } if tenant::service_principal(cx, link) => return,
         _ => {
             // Node identity, pod identity, a service principal's secret: the provider gets
             // its token without a federated credential (FACTS §5), so this link is no part of

@@ -159,6 +159,42 @@ pub(crate) fn node_identity(cx: &Ctx, link: &mut Link) -> bool {
     true
 }
 
+/// Service-principal mode (audit XD-tenant): the application signs in with its secret at the
+/// tenant `tenantID` names, and its token is issued there, whichever tenant the application
+/// lives in (a multi-tenant one has a service principal in each tenant that consented it); Key
+/// Vault accepts tokens of its own tenant only (FACTS §11 'Tenants', AKV10032). So a `tenantID`
+/// (an id: a domain's tenant is not read) other than the vault's fails every mount, whatever the
+/// Secret holds: KVC406, with the service-principal fix. Whether it said so.
+pub(super) fn service_principal(cx: &Ctx, link: &mut Link) -> bool {
+    let Some(spc_tenant) = (cx.params.as_deref()).and_then(|p| p.tenant_id.as_deref()) else {
+        return false;
+    };
+    let spc_tenant = spc_tenant.trim();
+    if auth_params::tenant_unusable(spc_tenant) || !crate::snapshot::is_guid(spc_tenant) {
+        return false;
+    }
+    let Some(v) = cx.ix.vault(cx.keyvault()) else {
+        return false;
+    };
+    if v.tenant_id.is_empty() || spc_tenant.eq_ignore_ascii_case(&v.tenant_id) {
+        return false;
+    }
+    let AuthMode::ServicePrincipal { secret } = &cx.mode else {
+        return false;
+    };
+    let who = format!("the application whose clientid Secret {secret} holds");
+    cross_tenant(
+        cx,
+        link,
+        Home::Signed(&who),
+        spc_tenant,
+        spc_tenant,
+        &v.name,
+        &v.tenant_id,
+    );
+    true
+}
+
 /// Whether a current failure of the chain is Key Vault refusing a token it did get (401
 /// AKV10032: issued by another tenant than the vault's).
 pub(crate) fn vault_refused_issuer(cx: &Ctx) -> bool {
@@ -219,6 +255,9 @@ enum Home<'a> {
     /// The node identity (its name) of useVMManagedIdentity, read: its token comes from the
     /// node's metadata endpoint, in its home tenant, whatever `tenantID` says.
     Node(&'a str),
+    /// A service principal (`who`) signing in at the tenant `tenantID` names: its token is
+    /// issued there.
+    Signed(&'a str),
 }
 
 /// KVC406: the identity and the vault are in different tenants; no `tenantID` fixes that.
@@ -232,6 +271,13 @@ fn cross_tenant(
     vault_tenant: &str,
 ) {
     let (subject, home_seen) = match who {
+        Home::Signed(who) => (
+            format!(
+                "{who} signs in at tenant {home} (parameters.{})",
+                cx.tenant_key()
+            ),
+            format!("token asked of tenant {home} (service principal)"),
+        ),
         Home::Node(name) => (
             format!("node identity {name} lives in tenant {home}"),
             format!("identity {name} tenantId: {home}"),
@@ -247,7 +293,9 @@ fn cross_tenant(
             format!("token issued by tenant {home} (Key Vault's 401 AKV10032)"),
         ),
     };
-    let asked = if matches!(who, Home::Node(_)) {
+    let asked = if matches!(who, Home::Signed(_)) {
+        format!("Key Vault rejects it (401 AKV10032: Invalid issuer) whatever the Secret holds")
+    } else if matches!(who, Home::Node(_)) {
         format!(
             "the node's metadata endpoint issues its token in {home} whatever tenantID says, and Key Vault rejects it (401 AKV10032: Invalid issuer)"
         )
@@ -268,7 +316,12 @@ fn cross_tenant(
         Code::KVC406,
         format!("KeyVault/{vault}"),
         format!(
-            "{subject} but Key Vault {vault} is in tenant {vault_tenant}: a managed identity cannot get tokens for another tenant, so {asked}"
+            "{subject} but Key Vault {vault} is in tenant {vault_tenant}: {}, so {asked}",
+            match who {
+                Home::Signed(_) =>
+                    "a service principal's token is issued by the tenant it signs in at",
+                _ => "a managed identity cannot get tokens for another tenant",
+            }
         ),
         vec![
             home_seen,
