@@ -71,6 +71,26 @@ fn a_lone_spc_asking_another_tenant_for_its_identity_is_kvc404() {
     assert_eq!(exit_code("xd-tenant-lone-wrong", &[]), Some(1));
 }
 
+/// Identity binding (useAzureTokenProxy, FACTS §5) asks the SPC's tenant for the identity's
+/// token as workload identity does: the lone SPC of the world above in that mode is KVC404 too.
+#[test]
+fn a_lone_identity_binding_spc_asking_another_tenant_is_kvc404() {
+    let r = world("lone-binding");
+    let spc = lone(&r, "pay", "pay-kv");
+    assert_eq!(spc["status"], "broken", "{spc}");
+    let f = findings(&r, "KVC404");
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(
+        f[0]["fix"],
+        format!(
+            "kubectl edit secretproviderclass pay-kv -n pay  # parameters.tenantId: {TENANT_A}"
+        ),
+        "{}",
+        f[0]
+    );
+    assert_eq!(exit_code("xd-tenant-lone-binding", &[]), Some(1));
+}
+
 /// FACTS §11 'Tenants': the identity in tenant A, the vault in B, the SPC's tenantId B (the
 /// vault's). No tenantId works: B answers AADSTS700016, A's token Key Vault refuses (AKV10032).
 /// KVC406, as a mounted SPC says, never KVC404's edit to A; its note names the vault's tenant
@@ -230,4 +250,29 @@ fn other_tenant_vault(s: &mut Snapshot) {
     for v in s.azure.vaults.items.iter_mut() {
         v.tenant_id = OTHER_TENANT.into();
     }
+}
+
+/// Identity binding (useAzureTokenProxy, FACTS §5) exchanges the token for the identity's in
+/// the SPC's tenantID too, and its identity is a managed identity that exists only in its home
+/// tenant (FACTS §11 'Tenants'; the lab's Entra answers AADSTS700016 alike). Before any event
+/// the Federation link said "identity binding … a mount proves it" and nothing of the tenant.
+#[test]
+fn identity_binding_asking_another_tenant_is_kvc404_before_a_mount() {
+    let mut s = tk::healthy();
+    let spc = tk::spc_mut(&mut s, APP);
+    spc.parameters
+        .insert("useAzureTokenProxy".into(), "true".into());
+    spc.parameters.remove("tenantID");
+    spc.parameters
+        .insert("tenantId".into(), OTHER_TENANT.into());
+    tk::reparse(spc);
+    tk::unmount(&mut s, APP);
+    let c = one(&s);
+    let f = find(&c, Code::KVC404);
+    assert!(
+        f.fix.ends_with(&format!("# parameters.tenantId: {TENANT}")),
+        "{}",
+        f.fix
+    );
+    assert_eq!(c.link(LinkKind::Federation).status, Status::Broken);
 }

@@ -19,6 +19,10 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     match &cx.mode {
         AuthMode::WorkloadIdentity { .. } => {}
         AuthMode::TokenProxy { .. } => {
+            // The binding's exchange asks the SPC's tenantID for the identity's token as
+            // workload identity does, and Key Vault takes its own tenant's tokens only (FACTS
+            // §11 'Tenants'): the tenants are judged alike (audit XD-tenant).
+            let _ = tenant(cx, link);
             // Identity binding (FACTS §5): one credential per identity, made by the AKS
             // identity binding for any workload; kvchain does not read bindings, so only a
             // mount proves it.

@@ -162,7 +162,10 @@ pub(crate) fn tenants(cx: &Ctx) -> Vec<Finding> {
     // A node identity (userAssignedIdentityID) gets its token without asking a tenant: only
     // its vault's tenant is judged (KVC406).
     let (client_id, node) = match &cx.mode {
-        AuthMode::WorkloadIdentity { client_id } => (client_id.as_str(), false),
+        AuthMode::WorkloadIdentity { client_id }
+        | AuthMode::TokenProxy {
+            client_id: Some(client_id),
+        } => (client_id.as_str(), false),
         AuthMode::VmIdentity {
             user_assigned: Some(id),
         } => (id.as_str(), true),
