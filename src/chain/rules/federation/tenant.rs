@@ -294,7 +294,7 @@ fn cross_tenant(
         ),
     };
     let asked = if matches!(who, Home::Signed(_)) {
-        format!("Key Vault rejects it (401 AKV10032: Invalid issuer) whatever the Secret holds")
+        "Key Vault rejects it (401 AKV10032: Invalid issuer) whatever the Secret holds".to_string()
     } else if matches!(who, Home::Node(_)) {
         format!(
             "the node's metadata endpoint issues its token in {home} whatever tenantID says, and Key Vault rejects it (401 AKV10032: Invalid issuer)"
