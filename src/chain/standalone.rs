@@ -185,7 +185,11 @@ fn verdict(
     rules::identity::node_identity(&cx, &mut identity);
     // Whether any account of its namespace can use that identity (audit HHH5).
     let mut federation = Link::new(LinkKind::Federation);
-    federation.findings = rules::lone_federation::check(&cx).into();
+    // Its tenantID against its identity's and its vault's tenants (audit XD-tenant).
+    federation.findings = rules::lone_federation::tenants(&cx).into();
+    federation
+        .findings
+        .extend(rules::lone_federation::check(&cx));
     let mut mount = Link::new(LinkKind::Mount);
     rules::mount::objects(&cx, &spc.parsed, &mut mount);
     // Why no pod mounts it, where a StatefulSet's claim template took its volume's place.

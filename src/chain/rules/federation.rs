@@ -11,13 +11,18 @@ use crate::snapshot::FederatedCredentialObs;
 
 mod tenant;
 
-use tenant::tenant;
-pub(crate) use tenant::{cross_tenant_fix, vault_refused_issuer};
+pub(crate) use tenant::{
+    cross_tenant_fix, node_identity as node_identity_tenant, tenant, vault_refused_issuer,
+};
 
 pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
     match &cx.mode {
         AuthMode::WorkloadIdentity { .. } => {}
         AuthMode::TokenProxy { .. } => {
+            // The binding's exchange asks the SPC's tenantID for the identity's token as
+            // workload identity does, and Key Vault takes its own tenant's tokens only (FACTS
+            // §11 'Tenants'): the tenants are judged alike (audit XD-tenant).
+            let _ = tenant(cx, link);
             // Identity binding (FACTS §5): one credential per identity, made by the AKS
             // identity binding for any workload; kvchain does not read bindings, so only a
             // mount proves it.
@@ -38,6 +43,8 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) {
             }
             return;
         }
+        AuthMode::VmIdentity { .. } if tenant::node_identity(cx, link) => return,
+        AuthMode::ServicePrincipal { .. } if tenant::service_principal(cx, link) => return,
         _ => {
             // Node identity, pod identity, a service principal's secret: the provider gets
             // its token without a federated credential (FACTS §5), so this link is no part of

@@ -48,38 +48,12 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
     if fics.iter().any(serves) {
         return Vec::new();
     }
-    // The account meant: the one annotated with the identity's clientId, else one a credential
-    // names (exactly, or but for letter case or '_', which no Kubernetes name holds).
-    let accounts = || (snap.service_accounts.items.iter()).filter(|sa| sa.namespace == ns);
-    let annotated: Vec<&str> = accounts()
-        .filter(|sa| {
-            (sa.annotations.get(CLIENT_ID))
-                .is_some_and(|c| c.trim().eq_ignore_ascii_case(client_id))
-        })
-        .map(|sa| sa.name.as_str())
-        .collect();
-    let fold = |s: &str| s.to_ascii_lowercase().replace('_', "-");
-    let named = || {
-        fics.iter().find_map(|f| {
-            accounts()
-                .find(|sa| fold(&f.subject) == fold(&format!("{prefix}{}", sa.name)))
-                .map(|sa| sa.name.as_str())
-        })
-    };
-    let account = match annotated.as_slice() {
-        [one] => Some(*one),
-        _ => named(),
-    };
-    // "Mounted by no pod" only where the namespace's pods were read: unread, they may mount it
-    // (audit SS2; XC-tui found the TUI's "not known to be mounted" row over this message).
-    // Whichever holds, no account there can use the identity: the accounts were read.
-    let where_ = match (snap.pods.unknown_in(ns)).or_else(|| snap.source.unread_pods_in(Some(ns))) {
-        None => "is mounted by no pod yet",
-        Some(_) => "is not known to be mounted (pods unread)",
-    };
+    let account = account_meant(cx, client_id, fics);
     let why = format!(
-        "SecretProviderClass {} {where_}, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and a subject naming an account there, so the first pod that mounts it fails with AADSTS70021",
-        cx.spc_name, identity.name
+        "SecretProviderClass {} {}, and no service account of namespace {ns} can use its identity {}: no federated credential has this cluster's issuer, audience {AUDIENCE} and a subject naming an account there, so the first pod that mounts it fails with AADSTS70021",
+        cx.spc_name,
+        where_(cx),
+        identity.name
     );
     let pod = PodObs {
         namespace: ns.into(),
@@ -133,4 +107,118 @@ pub(crate) fn check(cx: &Ctx) -> Vec<Finding> {
         };
     }
     link.findings.into_iter().collect()
+}
+
+/// The account the SPC's pods are meant to run as: the one of its namespace annotated with the
+/// identity's clientId, else one a credential names (exactly, or but for letter case or '_',
+/// which no Kubernetes name holds). A pass over the namespace's accounts: called only where a
+/// finding needs the name (rare), never per chain.
+fn account_meant<'a>(
+    cx: &Ctx<'a>,
+    client_id: &str,
+    fics: &[FederatedCredentialObs],
+) -> Option<&'a str> {
+    let (ns, snap) = (cx.ns(), cx.snap());
+    let prefix = format!("system:serviceaccount:{ns}:");
+    let accounts = || (snap.service_accounts.items.iter()).filter(|sa| sa.namespace == ns);
+    let annotated: Vec<&str> = accounts()
+        .filter(|sa| {
+            (sa.annotations.get(CLIENT_ID))
+                .is_some_and(|c| c.trim().eq_ignore_ascii_case(client_id))
+        })
+        .map(|sa| sa.name.as_str())
+        .collect();
+    let fold = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let named = || {
+        fics.iter().find_map(|f| {
+            accounts()
+                .find(|sa| fold(&f.subject) == fold(&format!("{prefix}{}", sa.name)))
+                .map(|sa| sa.name.as_str())
+        })
+    };
+    match annotated.as_slice() {
+        [one] => Some(*one),
+        _ => named(),
+    }
+}
+
+/// "Mounted by no pod" only where the namespace's pods were read: unread, they may mount it
+/// (audit SS2; XC-tui found the TUI's "not known to be mounted" row over this message).
+fn where_(cx: &Ctx) -> &'static str {
+    let (ns, snap) = (cx.ns(), cx.snap());
+    match (snap.pods.unknown_in(ns)).or_else(|| snap.source.unread_pods_in(Some(ns))) {
+        None => "is mounted by no pod yet",
+        Some(_) => "is not known to be mounted (pods unread)",
+    }
+}
+
+/// The tenants of the SPC on its own (audit XD-tenant): its `tenantID` against its identity's
+/// home tenant and its vault's, as the Federation link judges them for a mounting pod
+/// (FACTS §11 'Tenants': AADSTS700016 at another tenant than the identity's, AKV10032 at a vault
+/// of another tenant, which no `tenantID` reaches). Nothing here depends on the pod that will
+/// mount it, so the finding keeps its severity: every mount of the SPC fails. A domain-name
+/// tenant (which tenant it names is not read) and an unusable one (KVC302) say nothing here.
+pub(crate) fn tenants(cx: &Ctx) -> Vec<Finding> {
+    // A node identity (userAssignedIdentityID) gets its token without asking a tenant: only
+    // its vault's tenant is judged (KVC406).
+    let (client_id, node) = match &cx.mode {
+        AuthMode::WorkloadIdentity { client_id }
+        | AuthMode::TokenProxy {
+            client_id: Some(client_id),
+        } => (client_id.as_str(), false),
+        AuthMode::VmIdentity {
+            user_assigned: Some(id),
+        } => (id.as_str(), true),
+        _ => return Vec::new(),
+    };
+    if is_placeholder(client_id) {
+        return Vec::new();
+    }
+    let identity = cx.ix.identity(client_id);
+    // KVC406's note names the credential's subject: the account meant, looked up only for an
+    // identity and a vault of two tenants.
+    let vault = cx.ix.vault(cx.keyvault());
+    let crossed = identity
+        .zip(vault)
+        .filter(|(i, v)| !i.tenant_id.eq_ignore_ascii_case(&v.tenant_id));
+    let account = crossed.and_then(|(i, _)| {
+        let fics = i
+            .federated_credentials
+            .known()
+            .map_or(&[][..], Vec::as_slice);
+        account_meant(cx, client_id, fics)
+    });
+    let pod = PodObs {
+        namespace: cx.ns().into(),
+        service_account: account
+            .unwrap_or("<the service account of its pods>")
+            .into(),
+        ..PodObs::default()
+    };
+    let sub = Ctx {
+        pod: &pod,
+        identity,
+        ..cx.clone()
+    };
+    let mut link = Link::new(LinkKind::Federation);
+    match node {
+        true => {
+            let _ = super::federation::node_identity_tenant(&sub, &mut link);
+        }
+        false => {
+            let _ = super::federation::tenant(&sub, &mut link);
+        }
+    }
+    let where_ = where_(cx);
+    (link.findings.into_iter())
+        .filter(|f| matches!(f.code, Code::KVC404 | Code::KVC406))
+        .map(|mut f| {
+            f.message = format!(
+                "{}; {} {where_}, and the first pod that mounts it fails",
+                f.message, cx.spc_name
+            )
+            .into();
+            f
+        })
+        .collect()
 }

@@ -18,7 +18,7 @@ use crate::chain::model::{Fact, Link};
 /// a tenant's verified domain for its id (the authority `login.microsoftonline.com/<tenant>`),
 /// and which tenant a domain names is not read, so it is compared with no tenant id; the
 /// caller says the link is unknown until a mount proves it.
-pub(super) fn tenant(cx: &Ctx, link: &mut Link) -> Option<String> {
+pub(crate) fn tenant(cx: &Ctx, link: &mut Link) -> Option<String> {
     let spc_tenant = cx.params.as_deref()?.tenant_id.as_deref()?;
     // An unrendered or invalid tenant is the identity link's finding (one cause, one finding).
     if auth_params::tenant_unusable(spc_tenant) {
@@ -132,6 +132,69 @@ fn domain_tenant(cx: &Ctx, link: &mut Link, domain: &str) -> Option<String> {
     }
 }
 
+/// A node identity (useVMManagedIdentity) and the vault in two tenants (audit XD-tenant): the
+/// node's metadata endpoint issues the identity's token in its home tenant whatever `tenantID`
+/// says (KVC302: it asks no tenant), and Key Vault accepts tokens of its own tenant only
+/// (FACTS §11 'Tenants', AKV10032). No federated credential takes part, but the tenant does:
+/// KVC406, its current event its evidence, not "failed, now looks right". Whether it said so.
+pub(crate) fn node_identity(cx: &Ctx, link: &mut Link) -> bool {
+    let (Some(identity), Some(v)) = (cx.identity, cx.ix.vault(cx.keyvault())) else {
+        return false;
+    };
+    if identity.tenant_id.is_empty() || identity.tenant_id.eq_ignore_ascii_case(&v.tenant_id) {
+        return false;
+    }
+    let spc_tenant = (cx.params.as_deref())
+        .and_then(|p| p.tenant_id.as_deref())
+        .unwrap_or_default();
+    cross_tenant(
+        cx,
+        link,
+        Home::Node(&identity.name),
+        &identity.tenant_id,
+        spc_tenant,
+        &v.name,
+        &v.tenant_id,
+    );
+    true
+}
+
+/// Service-principal mode (audit XD-tenant): the application signs in with its secret at the
+/// tenant `tenantID` names, and its token is issued there, whichever tenant the application
+/// lives in (a multi-tenant one has a service principal in each tenant that consented it); Key
+/// Vault accepts tokens of its own tenant only (FACTS §11 'Tenants', AKV10032). So a `tenantID`
+/// (an id: a domain's tenant is not read) other than the vault's fails every mount, whatever the
+/// Secret holds: KVC406, with the service-principal fix. Whether it said so.
+pub(super) fn service_principal(cx: &Ctx, link: &mut Link) -> bool {
+    let Some(spc_tenant) = (cx.params.as_deref()).and_then(|p| p.tenant_id.as_deref()) else {
+        return false;
+    };
+    let spc_tenant = spc_tenant.trim();
+    if auth_params::tenant_unusable(spc_tenant) || !crate::snapshot::is_guid(spc_tenant) {
+        return false;
+    }
+    let Some(v) = cx.ix.vault(cx.keyvault()) else {
+        return false;
+    };
+    if v.tenant_id.is_empty() || spc_tenant.eq_ignore_ascii_case(&v.tenant_id) {
+        return false;
+    }
+    let AuthMode::ServicePrincipal { secret } = &cx.mode else {
+        return false;
+    };
+    let who = format!("the application whose clientid Secret {secret} holds");
+    cross_tenant(
+        cx,
+        link,
+        Home::Signed(&who),
+        spc_tenant,
+        spc_tenant,
+        &v.name,
+        &v.tenant_id,
+    );
+    true
+}
+
 /// Whether a current failure of the chain is Key Vault refusing a token it did get (401
 /// AKV10032: issued by another tenant than the vault's).
 pub(crate) fn vault_refused_issuer(cx: &Ctx) -> bool {
@@ -189,6 +252,12 @@ enum Home<'a> {
     /// Unseen (`who`): Entra issued its token in the tenant asked, which Key Vault refused
     /// (AKV10032), so it lives there.
     Issued(&'a str),
+    /// The node identity (its name) of useVMManagedIdentity, read: its token comes from the
+    /// node's metadata endpoint, in its home tenant, whatever `tenantID` says.
+    Node(&'a str),
+    /// A service principal (`who`) signing in at the tenant `tenantID` names: its token is
+    /// issued there.
+    Signed(&'a str),
 }
 
 /// KVC406: the identity and the vault are in different tenants; no `tenantID` fixes that.
@@ -202,6 +271,17 @@ fn cross_tenant(
     vault_tenant: &str,
 ) {
     let (subject, home_seen) = match who {
+        Home::Signed(who) => (
+            format!(
+                "{who} signs in at tenant {home} (parameters.{})",
+                cx.tenant_key()
+            ),
+            format!("token asked of tenant {home} (service principal)"),
+        ),
+        Home::Node(name) => (
+            format!("node identity {name} lives in tenant {home}"),
+            format!("identity {name} tenantId: {home}"),
+        ),
         Home::Seen(name) => (
             format!("managed identity {name} lives in tenant {home}"),
             format!("identity {name} tenantId: {home}"),
@@ -213,7 +293,13 @@ fn cross_tenant(
             format!("token issued by tenant {home} (Key Vault's 401 AKV10032)"),
         ),
     };
-    let asked = if spc_tenant.eq_ignore_ascii_case(home) {
+    let asked = if matches!(who, Home::Signed(_)) {
+        "Key Vault rejects it (401 AKV10032: Invalid issuer) whatever the Secret holds".to_string()
+    } else if matches!(who, Home::Node(_)) {
+        format!(
+            "the node's metadata endpoint issues its token in {home} whatever tenantID says, and Key Vault rejects it (401 AKV10032: Invalid issuer)"
+        )
+    } else if spc_tenant.eq_ignore_ascii_case(home) {
         format!(
             "the token is issued in {home} and Key Vault rejects it (401 AKV10032: Invalid issuer)"
         )
@@ -230,7 +316,12 @@ fn cross_tenant(
         Code::KVC406,
         format!("KeyVault/{vault}"),
         format!(
-            "{subject} but Key Vault {vault} is in tenant {vault_tenant}: a managed identity cannot get tokens for another tenant, so {asked}"
+            "{subject} but Key Vault {vault} is in tenant {vault_tenant}: {}, so {asked}",
+            match who {
+                Home::Signed(_) =>
+                    "a service principal's token is issued by the tenant it signs in at",
+                _ => "a managed identity cannot get tokens for another tenant",
+            }
         ),
         vec![
             home_seen,
@@ -258,6 +349,19 @@ pub(crate) fn cross_tenant_fix(cx: &Ctx, vault_tenant: &str) -> String {
             cx.tenant_key(),
             cx.keyvault(),
             tenant_edit("parameters."),
+        );
+    }
+    // A node identity's SPC switches to workload identity: with useVMManagedIdentity left
+    // "true" the provider keeps the node identity whatever clientID says (FACTS §5).
+    if let AuthMode::VmIdentity { .. } = &cx.mode {
+        let home = cx.identity.map_or("", |i| i.tenant_id.as_str());
+        return format!(
+            "# a managed identity cannot do this: use a vault in tenant {home} (the node identity's), or a multi-tenant app registration with a federated credential (issuer {}, subject {}, audience {AUDIENCE}), consent it in tenant {vault_tenant} and grant its service principal there on the vault, then {}",
+            remedy::cluster_issuer(cx),
+            cx.subject(),
+            tenant_edit(
+                "parameters.useVMManagedIdentity: \"false\", userAssignedIdentityID removed, clientID: that app's client id, "
+            )
         );
     }
     format!(

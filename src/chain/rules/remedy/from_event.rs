@@ -271,8 +271,17 @@ pub(crate) fn from_event(cx: &Ctx, code: Code, e: &EventObs, evidence: String) -
             (
                 format!("KeyVault/{}", cx.keyvault()),
                 format!(
-                    "Key Vault {} rejects the token: it was issued by another tenant than the vault's{tenants} (401 AKV10032 Invalid issuer); a managed identity cannot get tokens for another tenant",
-                    cx.keyvault()
+                    "Key Vault {} rejects the token: it was issued by another tenant than the vault's{tenants} (401 AKV10032 Invalid issuer); {}",
+                    cx.keyvault(),
+                    // A service principal is no managed identity: its token is the tenant's it
+                    // signs in at (audit XD-tenant).
+                    match cx.mode {
+                        crate::chain::context::AuthMode::ServicePrincipal { .. } => format!(
+                            "a service principal's token is issued by the tenant it signs in at (parameters.{})",
+                            cx.tenant_key()
+                        ),
+                        _ => "a managed identity cannot get tokens for another tenant".to_string(),
+                    }
                 ),
             )
         }
