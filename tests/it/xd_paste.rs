@@ -9,6 +9,8 @@
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 
+use serde_json::Value;
+
 use crate::iii_paste::{bash_present, check_json};
 use crate::xc_paste::lab_worlds;
 
@@ -210,6 +212,61 @@ fn a_manifests_check_guards_the_cluster_it_cannot_name() {
     assert!(
         calls.starts_with("az\naks\nshow\n-g\nrg-aks\n-n\naks-shop\n"),
         "{calls}"
+    );
+}
+
+/// The KVC601 finding of lab `world`, as JSON.
+fn kvc601(world: &str) -> Value {
+    let r = check_json(&["--lab", world]);
+    assert!(!r.to_string().contains("CANARY-"), "{r}");
+    (r["findings"].as_array().unwrap().iter())
+        .find(|f| f["code"] == "KVC601")
+        .cloned()
+        .unwrap_or_else(|| panic!("no KVC601: {r:#}"))
+}
+
+/// The versions a KVC601's evidence lists (`versions: a, b, c`, newest first).
+fn versions(f: &Value) -> Vec<String> {
+    let line = (f["evidence"].as_array().unwrap().iter())
+        .filter_map(Value::as_str)
+        .find_map(|e| e.strip_prefix("versions: "))
+        .unwrap_or_else(|| panic!("{f:#}"));
+    line.split(", ").map(str::to_string).collect()
+}
+
+/// XD3: objectVersion pins a version db-password never had; the vault holds three, the newest
+/// disabled (FACTS §5: a disabled version is refused 403 SecretDisabled; "" asks for the
+/// latest). The vault was read, so the fix names what to set: the enabled versions, the newer
+/// first, and says "" would fail as well; "an existing version" left the reader to look.
+#[test]
+fn a_pin_the_vault_lacks_is_fixed_with_the_enabled_versions_it_has() {
+    let f = kvc601("tests/fixtures/lab/xd-paste-pin-versions.yaml");
+    let fix = f["fix"].as_str().unwrap();
+    let v = versions(&f);
+    assert_eq!(v.len(), 3, "{f:#}");
+    let (latest, newer, older) = (&v[0], &v[1], &v[2]);
+    assert!(
+        fix.contains(&format!(
+            "objects[0].objectVersion: an enabled version it has: {newer}, {older} (newest first; the latest, {latest}, is disabled, so \"\" fails too)"
+        )),
+        "{fix}"
+    );
+    assert!(!fix.contains("an existing version"), "{fix}");
+}
+
+/// XD4: the same pin where the vault's one version is enabled: "" (the latest) stays the first
+/// choice, the version it is named beside it.
+#[test]
+fn a_pin_the_vault_lacks_keeps_the_latest_first_when_it_is_enabled() {
+    let f = kvc601("tests/fixtures/lab/xb-facts-pinned-missing-version.yaml");
+    let fix = f["fix"].as_str().unwrap();
+    let v = versions(&f);
+    assert!(
+        fix.ends_with(&format!(
+            "# objects[0].objectVersion: \"\" (the latest) or an enabled version it has: {} (newest first)",
+            v[0]
+        )),
+        "{fix}"
     );
 }
 
