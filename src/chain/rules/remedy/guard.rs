@@ -195,6 +195,52 @@ mod tests {
         }
     }
 
+    /// Every guard's message reaches the reader whole: bash prints `X: set X to <what>` (a `'`
+    /// in it was read as a quote inside `"${…}"`, and the message came out cut and run on into
+    /// the next guard).
+    #[test]
+    fn each_guard_says_its_whole_message_when_pasted() {
+        let names = [
+            "CLUSTER_RG",
+            "CLUSTER",
+            "IDENTITY_RG",
+            "IDENTITY_NAME",
+            "KEYVAULT_NAME",
+            "SERVICE_ACCOUNT",
+            "SA",
+            "CLIENT_ID",
+            "NODEPOOL_VMSS",
+            "DNS_ZONE_RG",
+            "NEW_EXPIRY",
+            "VALUE_FILE",
+            "PFX_OR_PEM_FILE",
+            "DOCKER_CONFIG_JSON",
+            "SPC_FILE",
+            "OVER_PRIVILEGED_ROLE",
+            "ITS_SCOPE",
+            "KV_FROM_A_TEMPLATE",
+        ];
+        for v in names {
+            let command = format!("az x \"${v}\" && az y \"${v}\"");
+            let text = guard_unset(&command);
+            let Ok(out) = std::process::Command::new("bash")
+                .args(["-c", &format!("az() {{ :; }}; {text}")])
+                .env_remove(v)
+                .output()
+            else {
+                return;
+            };
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !out.status.success()
+                    && stderr
+                        .trim_end()
+                        .ends_with(&format!("{v}: set {v} to {}", what(v))),
+                "{text}\n{stderr}"
+            );
+        }
+    }
+
     #[test]
     fn guarding_is_idempotent_and_reads_inside_substitutions() {
         let once = guard_unset("az x --scope \"$(az y -n \"$KEYVAULT_NAME\" --query id -o tsv)\"");
