@@ -212,6 +212,11 @@ impl Finding {
         let line = crate::shown::shown_line;
         safe(&mut self.resource, line);
         safe(&mut self.message, line);
+        // A variable the command reads and nothing sets stops the paste, named (audit
+        // XD-paste): guarded here, where every finding's texts are final.
+        let guard = crate::chain::rules::remedy::guard_unset;
+        safe(&mut self.confirm, guard);
+        safe(&mut self.fix, guard);
         safe(&mut self.confirm, line);
         safe(&mut self.fix, line);
         (self.evidence.iter_mut()).for_each(|e| safe(e, crate::shown::shown));

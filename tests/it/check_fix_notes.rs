@@ -198,6 +198,8 @@ const STARTS: &[&str] = &[
     "#",
     // A group: `{ check || { echo why >&2; false; }; } && …`.
     "{",
+    // The guard that stops a paste on a variable nothing sets, naming it (audit XD-paste).
+    ":",
 ];
 
 /// Every fix and confirm parses as bash (`bash -n`) and starts with a command or with `#`: a

@@ -109,7 +109,8 @@ fn applying_an_spc_no_manifest_defines_is_a_command_bash_parses() {
         "KVC101",
     );
     assert!(
-        fix.starts_with("kubectl apply -n demo -f \"$SPC_FILE\"  # ")
+        crate::xd_paste::after_guards(fix)
+            .starts_with("kubectl apply -n demo -f \"$SPC_FILE\"  # ")
             && fix.contains("SecretProviderClass api-kv"),
         "{fix}"
     );
@@ -177,7 +178,7 @@ fn writing_a_docker_config_into_the_vault_is_a_command_bash_parses() {
         .find(|f| f.code == Code::KVC806 && f.fix.contains("az keyvault secret set"))
         .unwrap_or_else(|| panic!("{:#?}", chains[0].links));
     assert!(
-        f.fix.starts_with(
+        crate::xd_paste::after_guards(&f.fix).starts_with(
             "az keyvault secret set --vault-name kv-shop-lab --name checkout-db-password --file \"$DOCKER_CONFIG_JSON\"  # "
         ),
         "{}",

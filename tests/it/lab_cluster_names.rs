@@ -45,7 +45,7 @@ fn rotation_fix(cluster: &str) -> String {
 fn the_clusters_name_fills_az_aks_fixes() {
     let fix = rotation_fix(&cluster(""));
     assert!(
-        fix.starts_with("az aks update -g \"$CLUSTER_RG\" -n aks-names "),
+        fix.starts_with(": \"${CLUSTER_RG:?set CLUSTER_RG to the resource group of the AKS cluster}\" && az aks update -g \"$CLUSTER_RG\" -n aks-names "),
         "{fix}"
     );
 }

@@ -584,7 +584,7 @@ fn a_docker_config_that_is_no_json_is_fixed_in_the_vault_not_by_a_remount() {
     for f in &json {
         assert!(f.message.contains("Key Vault secret db-password"), "{f:#?}");
         assert!(
-            f.fix
+            crate::xd_paste::after_guards(&f.fix)
                 .starts_with("az keyvault secret set --vault-name kv-life --name db-password"),
             "{f:#?}"
         );

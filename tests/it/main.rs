@@ -410,4 +410,5 @@ mod xb_users;
 mod xc_left;
 mod xc_paste;
 mod xc_tui;
+mod xd_paste;
 mod xd_tenant;

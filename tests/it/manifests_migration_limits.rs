@@ -73,7 +73,8 @@ fn a_csidriver_not_read_is_checked_before_the_switch_not_assumed() {
     assert!(!fix.contains("the AKS add-on's has it"), "{fix}");
     // Its name set and its group guarded first (audit XC-left: none set by the paste).
     assert!(
-        fix.starts_with("IDENTITY_NAME=id-shop-app && : \"${IDENTITY_RG:?")
+        crate::xd_paste::after_guards(&fix)
+            .starts_with("IDENTITY_NAME=id-shop-app && : \"${IDENTITY_RG:?")
             && fix.contains("}\" && az identity create "),
         "{fix}"
     );

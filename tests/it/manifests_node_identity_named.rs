@@ -18,7 +18,7 @@ fn the_spcs_own_client_id_is_federated_not_a_new_identity() {
         // The move comes first; the CSIDriver's audiences are read before the switch
         // (manifests do not hold it: audits AA1, VVV-real).
         assert!(
-            fix.starts_with(
+            crate::xd_paste::after_guards(fix).starts_with(
                 "IDENTITY_NAME=\"$(az identity list --query \"[?clientId=='0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a'].name\" -o tsv)\""
             ),
             "{fix}"

@@ -116,7 +116,7 @@ fn a_docker_config_patch_refused_for_its_value_is_fixed_in_the_vault() {
     let f = finding(&r, "KVC806", "Secret/regcred");
     let fix = text(f, "fix");
     assert!(
-        fix.starts_with("az keyvault secret set --vault-name kv-nnn --name registry-config --file \"$DOCKER_CONFIG_JSON\""),
+        crate::xd_paste::after_guards(fix).starts_with("az keyvault secret set --vault-name kv-nnn --name registry-config --file \"$DOCKER_CONFIG_JSON\""),
         "{fix}"
     );
     assert!(!fix.contains("kubectl delete pod"), "{fix}");

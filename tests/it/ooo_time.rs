@@ -393,9 +393,7 @@ fn a_synced_secret_refused_until_its_vault_value_was_fixed_is_created_at_the_req
         .next()
         .unwrap_or_else(|| panic!("{r}"));
     assert!(
-        f["fix"]
-            .as_str()
-            .unwrap()
+        crate::xd_paste::after_guards(f["fix"].as_str().unwrap())
             .starts_with("az keyvault secret set"),
         "{f}"
     );

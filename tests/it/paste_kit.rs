@@ -67,6 +67,8 @@ pub(crate) fn paste_kube(fix: &str, az_arms: &str, kube_out: &str, input: &str) 
         .env("CLUSTER_RG", "rg-aks")
         // What a guard (`: "${IDENTITY_RG:?…}"`) asks the reader to set (audit XC-left).
         .env("IDENTITY_RG", "rg-id")
+        // The cluster's name a guard asks for when the snapshot has none (audit XD-paste).
+        .env("CLUSTER", "aks")
         .env("KUBE_OUT", kube_out)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

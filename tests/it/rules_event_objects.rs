@@ -99,7 +99,7 @@ fn a_secret_not_found_is_recovered_or_set_and_listed_as_a_secret() {
         f.confirm,
         format!("az keyvault secret list --vault-name {kv} -o table")
     );
-    let run = command(&f.fix);
+    let run = crate::xd_paste::after_guards(command(&f.fix));
     assert!(
         run.starts_with(&format!("az keyvault secret recover --vault-name {kv} -n {name} || az keyvault certificate recover --vault-name {kv} -n {name} || az keyvault secret set --vault-name {kv} -n {name} ")),
         "{}",
@@ -130,7 +130,7 @@ fn a_certificate_not_found_is_confirmed_and_brought_back_as_a_certificate() {
         format!("az keyvault certificate list --vault-name {kv} -o table")
     );
     assert!(
-        command(&f.fix).starts_with(&format!(
+        crate::xd_paste::after_guards(command(&f.fix)).starts_with(&format!(
             "az keyvault certificate recover --vault-name {kv} -n {name} || az keyvault certificate import --vault-name {kv} -n {name} "
         )),
         "{}",

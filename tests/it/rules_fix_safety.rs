@@ -166,7 +166,8 @@ fn kvc104_helm_cluster_installs_with_helm() {
     csi(&mut s).install = Some(DriverInstall::AksAddon);
     let f = finding(&s, Code::KVC104);
     assert!(
-        f.fix.starts_with("az aks enable-addons") && !f.fix.contains("helm"),
+        crate::xd_paste::after_guards(&f.fix).starts_with("az aks enable-addons")
+            && !f.fix.contains("helm"),
         "{}",
         f.fix
     );

@@ -46,7 +46,10 @@ fn a_missing_object_without_a_near_name_gets_a_command_that_runs() {
     tk::object_mut(&mut s, APP).state = Observed::Known(None);
     let c = one(&s);
     let f = find(&c, Code::KVC601);
-    let shell = f.fix.split("  #").next().unwrap_or_default();
+    let shell = crate::xd_paste::after_guards(&f.fix)
+        .split("  #")
+        .next()
+        .unwrap_or_default();
     assert_eq!(
         shell.split(" || ").collect::<Vec<_>>()[..],
         [
@@ -208,7 +211,7 @@ fn driver_fixes_follow_the_install_method() {
         let c = one(&s);
         let f = find(&c, Code::KVC702);
         assert!(
-            f.fix.starts_with(expect) && !f.fix.contains(never),
+            crate::xd_paste::after_guards(&f.fix).starts_with(expect) && !f.fix.contains(never),
             "{install:?}: {}",
             f.fix
         );

@@ -55,7 +55,7 @@ fn a_known_credential_list_is_compared_and_the_fix_is_the_identitys_binding() {
     // One credential per identity (the binding's), never one per service account, and never
     // an audience other than the presented one.
     assert!(
-        f.fix.starts_with("az aks identity-binding create ")
+        crate::xd_paste::after_guards(&f.fix).starts_with("az aks identity-binding create ")
             && !f.fix.contains("federated-credential create")
             && !f.fix.contains("api://AzureADTokenExchange"),
         "{}",

@@ -94,6 +94,9 @@ fn pasted(fix: &str, rbac: &str) -> Vec<String> {
         .env("RBAC", rbac)
         .env("IDENTITY_RG", "rg-ids")
         .env("IDENTITY_NAME", "id-app")
+        // What the guards at its head ask for (audit XD-paste).
+        .env("CLUSTER_RG", "rg-aks")
+        .env("CLUSTER", "aks")
         .output()
         .unwrap();
     assert!(

@@ -60,7 +60,11 @@ fn an_identity_the_scale_set_lacks_is_one_identity_cause_fixed_on_the_scale_set(
         f.message
     );
     assert!(f.message.contains("not assigned"), "{}", f.message);
-    assert!(f.fix.starts_with("az vmss identity assign "), "{}", f.fix);
+    assert!(
+        crate::xd_paste::after_guards(&f.fix).starts_with("az vmss identity assign "),
+        "{}",
+        f.fix
+    );
     assert!(f.fix.contains("aks-nodepool1-12345678-vmss "), "{}", f.fix);
     assert!(!f.fix.contains("clientID"), "{}", f.fix);
     // Not "✓": the event shows the node cannot get the identity's token.

@@ -111,7 +111,7 @@ fn t6_an_unread_bound_identity_is_found_by_the_spcs_client_id() {
     assert_eq!(
         p.called("az [aks] [identity-binding] [create]"),
         [format!(
-            "az [aks] [identity-binding] [create] [-g] [rg-aks] [--cluster-name] [] [-n] [id-app] [--managed-identity-resource-id] [{ID_RESOURCE}]"
+            "az [aks] [identity-binding] [create] [-g] [rg-aks] [--cluster-name] [aks] [-n] [id-app] [--managed-identity-resource-id] [{ID_RESOURCE}]"
         )],
         "{fix}\n{:#?}",
         p.calls

@@ -76,7 +76,8 @@ fn the_label_fix_installs_a_webhook_known_absent_first() {
     tk::pod_mut(&mut s, APP).labels.remove(LABEL);
     let c = one(&s);
     let f = find(&c, Code::KVC201);
-    let (commands, _) = f.fix.split_once("  # ").unwrap_or((&f.fix, ""));
+    let fix = crate::xd_paste::after_guards(&f.fix);
+    let (commands, _) = fix.split_once("  # ").unwrap_or((fix, ""));
     let parts: Vec<&str> = commands.split(" && ").collect();
     assert!(
         parts[0].starts_with("az aks update ") && parts[0].ends_with(" --enable-workload-identity"),

@@ -31,7 +31,8 @@ fn kvc205_installs_the_webhook_and_recreates_the_pod_it_never_relabels() {
     let f = find(&one(&s), Code::KVC205).clone();
     assert!(f.message.contains("not installed"), "{}", f.message);
     assert!(
-        f.fix.starts_with("az aks update ") && f.fix.contains("--enable-workload-identity"),
+        crate::xd_paste::after_guards(&f.fix).starts_with("az aks update ")
+            && f.fix.contains("--enable-workload-identity"),
         "{}",
         f.fix
     );

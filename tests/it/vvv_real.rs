@@ -274,7 +274,10 @@ fn a_node_identity_notes_fix_starts_with_the_identity_and_checks_tokens_before_t
     let create = fix
         .find("&& az identity create ")
         .expect("the identity is created");
-    assert!(fix.starts_with("IDENTITY_NAME=id-shop-vm-kv && "), "{fix}");
+    assert!(
+        crate::xd_paste::after_guards(fix).starts_with("IDENTITY_NAME=id-shop-vm-kv && "),
+        "{fix}"
+    );
     assert!(
         !fix[..create].contains("az ") && !fix[..create].contains("kubectl"),
         "{fix}"

@@ -218,10 +218,9 @@ fn custom_columns_of_every_element_are_quoted_as_kubectl_documents() {
     }
 }
 
-/// The net: no confirm or fix of a built-in scenario or of a lab fixture of the tests holds an
-/// unquoted filename pattern (see [`unquoted_globs`]).
-#[test]
-fn no_command_of_the_labs_holds_an_unquoted_filename_pattern() {
+/// The built-in scenarios (`demo --list`) and every lab fixture of the tests, as `check --lab`
+/// takes them.
+pub(crate) fn lab_worlds() -> Vec<String> {
     let list = std::process::Command::new(env!("CARGO_BIN_EXE_kvchain"))
         .args(["demo", "--list"])
         .output()
@@ -243,6 +242,14 @@ fn no_command_of_the_labs_holds_an_unquoted_filename_pattern() {
         }
     }
     yaml_files(std::path::Path::new("tests/fixtures/lab"), &mut worlds);
+    worlds
+}
+
+/// The net: no confirm or fix of a built-in scenario or of a lab fixture of the tests holds an
+/// unquoted filename pattern (see [`unquoted_globs`]).
+#[test]
+fn no_command_of_the_labs_holds_an_unquoted_filename_pattern() {
+    let worlds = lab_worlds();
     assert!(worlds.len() > 100, "{}", worlds.len());
     let found: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = worlds

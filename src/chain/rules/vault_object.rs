@@ -289,13 +289,7 @@ pub(crate) fn check(cx: &mut Ctx, link: &mut Link) -> Vec<ChainObject> {
                             .join(", ")
                     )],
                 confirm,
-                remedy::edit_spc(
-                    cx,
-                    &format!(
-                        "objects[{}].objectVersion: \"\" or an existing version",
-                        o.index
-                    ),
-                ),
+                remedy::edit_spc(cx, &pin::unpin_to(o.index, &obj.versions)),
             ));
             out.push(co);
             continue;

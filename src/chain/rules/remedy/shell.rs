@@ -51,7 +51,7 @@ pub(crate) fn cuts(line: &str) -> Vec<Cut> {
 
 /// Where a byte of a shell line stands: outside quotes, in `'…'`, in `"…"`, or in `$(…)`.
 #[derive(Clone, Copy, PartialEq)]
-enum Ctx {
+pub(super) enum Ctx {
     Bare,
     Single,
     Double,
@@ -61,7 +61,7 @@ enum Ctx {
 /// Walks `line` as bash quotes it, calling `at(index, context, nesting)` on each byte not
 /// escaped by a backslash, before that byte opens or closes anything; stops at the first
 /// index `at` accepts and returns it.
-fn walk(line: &str, mut at: impl FnMut(usize, Ctx, usize) -> bool) -> Option<usize> {
+pub(super) fn walk(line: &str, mut at: impl FnMut(usize, Ctx, usize) -> bool) -> Option<usize> {
     let b = line.as_bytes();
     let mut stack = vec![Ctx::Bare];
     let mut i = 0;

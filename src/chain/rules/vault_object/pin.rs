@@ -73,3 +73,45 @@ pub(super) fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
     };
     link.findings.push(f);
 }
+
+/// The objectVersion edit of `objects[index]`, whose pinned version the vault lacks, when the
+/// vault's versions of the object were read: the enabled ones it has, named, the newest first,
+/// and "" (the latest) when the latest is one of them; a disabled version is refused as the
+/// missing one is (FACTS §5), "" too when the latest is disabled. So the edit needs no look-up
+/// of its own (audit XD-paste).
+pub(super) fn unpin_to(index: usize, versions: &[crate::snapshot::ObjectVersion]) -> String {
+    const NAMED: usize = 3;
+    let mut newest_first: Vec<_> = versions.iter().collect();
+    // Listed newest first by the sources; the creation time, where read, decides.
+    newest_first.sort_by(|a, b| match (a.created, b.created) {
+        (Some(a), Some(b)) => b.cmp(&a),
+        _ => std::cmp::Ordering::Equal,
+    });
+    let enabled: Vec<&str> = (newest_first.iter())
+        .filter(|v| v.enabled)
+        .map(|v| v.version.as_str())
+        .collect();
+    let at = format!("objects[{index}].objectVersion");
+    if enabled.is_empty() {
+        return format!("{at}: a version once one is enabled (none of it is, so \"\" fails too)");
+    }
+    let more = enabled.len().saturating_sub(NAMED);
+    let named = format!(
+        "{}{}",
+        enabled[..enabled.len().min(NAMED)].join(", "),
+        if more > 0 {
+            format!(" and {more} older")
+        } else {
+            String::new()
+        }
+    );
+    match newest_first.first().filter(|v| !v.enabled) {
+        None => {
+            format!("{at}: \"\" (the latest) or an enabled version it has: {named} (newest first)")
+        }
+        Some(latest) => format!(
+            "{at}: an enabled version it has: {named} (newest first; the latest, {}, is disabled, so \"\" fails too)",
+            latest.version
+        ),
+    }
+}
