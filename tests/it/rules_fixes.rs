@@ -56,7 +56,7 @@ fn a_missing_object_without_a_near_name_gets_a_command_that_runs() {
             "az keyvault secret recover --vault-name kv-shop -n web-db-pass",
             // A certificate's own secret comes back with the certificate (audit HHH3).
             "az keyvault certificate recover --vault-name kv-shop -n web-db-pass",
-            "az keyvault secret set --vault-name kv-shop -n web-db-pass --file \"$VALUE_FILE\""
+            "az keyvault secret set --vault-name kv-shop -n web-db-pass --file \"${VALUE_FILE:?set VALUE_FILE to a file holding the value to store}\""
         ],
         "{}",
         f.fix
@@ -64,6 +64,34 @@ fn a_missing_object_without_a_near_name_gets_a_command_that_runs() {
     assert!(
         !f.fix.contains('…') && !f.fix.contains("create/set"),
         "{}",
+        f.fix
+    );
+}
+
+/// The recover that succeeds needs no value: pasted with `$VALUE_FILE` unset, the line
+/// recovers the deleted secret and stops there; only the create, reached when there is nothing
+/// to recover, asks for the file (a guard at the head of the line asked for it first).
+#[test]
+fn a_missing_objects_recover_runs_without_the_value_file() {
+    if !crate::iii_paste::bash_present() {
+        return;
+    }
+    let mut s = tk::healthy();
+    tk::object_mut(&mut s, APP).state = Observed::Known(None);
+    let c = one(&s);
+    let f = find(&c, Code::KVC601);
+    let run = |az: &str| {
+        std::process::Command::new("bash")
+            .args(["-u", "-c", &format!("az() {{ {az} }}; {}", f.fix)])
+            .env_remove("VALUE_FILE")
+            .output()
+            .unwrap()
+    };
+    assert!(run("return 0;").status.success(), "{}", f.fix);
+    let created = run("return 1;");
+    assert!(
+        String::from_utf8_lossy(&created.stderr).contains("VALUE_FILE: set VALUE_FILE to "),
+        "the create names the file it needs: {}",
         f.fix
     );
 }

@@ -28,10 +28,15 @@ pub(crate) fn guard_unset(text: &str) -> Cow<'_, str> {
     if unset.is_empty() {
         return Cow::Borrowed(text);
     }
-    let guards: Vec<String> = (unset.iter())
-        .map(|v| format!("\"${{{v}:?set {v} to {}}}\"", what(v)))
-        .collect();
+    let guards: Vec<String> = unset.iter().map(|v| required(v)).collect();
     Cow::Owned(format!(": {} && {text}", guards.join(" ")))
+}
+
+/// `"${V:?set V to …}"`: variable `v` read where it is used, stopping the line there when it
+/// is unset. For a variable only one branch of an `a || b` line needs (the file a create
+/// stores, after a recover that needs none), which a guard at the head would ask for first.
+pub(crate) fn required(v: &str) -> String {
+    format!("\"${{{v}:?set {v} to {}}}\"", what(v))
 }
 
 /// The variables `command` reads that nothing in it set before, each once, in order.

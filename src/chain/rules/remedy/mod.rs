@@ -59,7 +59,7 @@ pub(crate) use driver_install::{install_confirm, install_fix};
 pub(crate) use federated_credential::fic_create;
 pub(crate) use free_path::{free_mount_path, free_volume_name};
 pub(crate) use from_event::from_event;
-pub(crate) use guard::guard_unset;
+pub(crate) use guard::{guard_unset, required};
 pub(crate) use helm::driver_upgrade;
 pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
 pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in, rolled_in_later};

@@ -142,13 +142,17 @@ pub(super) fn nearest_name<'v>(
 pub(super) fn create(vault: &str, t: ObjectType, name: &str, managed: bool) -> String {
     let make = match t {
         ObjectType::Secret => {
-            format!("az keyvault secret set --vault-name {vault} -n {name} --file \"$VALUE_FILE\"")
+            format!(
+                "az keyvault secret set --vault-name {vault} -n {name} --file {}",
+                remedy::required("VALUE_FILE")
+            )
         }
         ObjectType::Key => {
             format!("az keyvault key create --vault-name {vault} -n {name} --kty RSA")
         }
         ObjectType::Cert => format!(
-            "az keyvault certificate import --vault-name {vault} -n {name} --file \"$PFX_OR_PEM_FILE\""
+            "az keyvault certificate import --vault-name {vault} -n {name} --file {}",
+            remedy::required("PFX_OR_PEM_FILE")
         ),
     };
     let (managed_by, why) = match t {
