@@ -410,3 +410,4 @@ mod xb_users;
 mod xc_left;
 mod xc_paste;
 mod xc_tui;
+mod xd_tui;

@@ -162,16 +162,16 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
 /// whole hints that fit in `room` columns: `q qu` would read as a different key.
 fn hints(app: &App, mut room: usize) -> Vec<Span<'static>> {
     let t = &app.theme;
-    let mut actions = vec![
-        UiAction::Help,
-        UiAction::Filter,
-        UiAction::LinkRight,
-        UiAction::CopyFix,
-    ];
-    if matches!(
-        app.tree.selected_row(),
-        Row::Pod(..) | Row::Chain(..) | Row::Object { .. }
-    ) {
+    let mut actions = vec![UiAction::Help, UiAction::Filter];
+    // Only what applies to the selected row (audit XD-tui): `→` on an SPC no pod mounts or a
+    // namespace row moved nothing on screen, and `y` there had no fix to copy.
+    if app.selected_chain().is_some() {
+        actions.push(UiAction::LinkRight);
+    }
+    if app.fix_command().is_some() {
+        actions.push(UiAction::CopyFix);
+    }
+    if app.selected_pod().is_some() {
         actions.push(UiAction::Restart);
     }
     if matches!(app.tree.selected_row(), Row::Object { .. }) {

@@ -1,0 +1,141 @@
+//! Audit XD-tui: the TUI walked by an operator at 80×24 and 120×40. README §TUI: the status
+//! bar shows "key hints for the selected row"; a tree row too wide for the pane is shortened
+//! (a pod's "keeps the code and drops the link's name, then cuts the pod's name in its
+//! middle"), never cut mid-word at the edge. The title cut `1 SPC mounte`, the rows of an SPC
+//! no pod mounts, its group, and a pod's SPC and object rows were cut at the border, the bar
+//! offered `→ link` and `y copy fix` on rows where they do nothing, and `←`/`→` there said
+//! nothing. The world is tests/fixtures/lab/xd-tui-rows.yaml (healthy shop/orders; ledger-kv
+//! mounted by no pod, tenantId one digit short: KVC302); its vault values are canaries that no
+//! drawn screen may show.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kvchain::snapshot::Snapshot;
+use kvchain::source::{SourceEvent, lab};
+use kvchain::ui::app::{App, AppEvent, Effect};
+use kvchain::ui::config::UiConfig;
+use kvchain::ui::tree::Row;
+use kvchain::ui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::mmm_lab::fixture;
+
+const CANARY: &str = "CANARY-xdtui";
+const WORLD: &str = "xd-tui-rows.yaml";
+
+fn world() -> Snapshot {
+    lab::run_check(fixture(WORLD).to_str().unwrap(), None).expect("scenario")
+}
+
+fn tui((w, h): (u16, u16)) -> App {
+    let snap = world();
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(w, h));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
+    app
+}
+
+fn screen(app: &mut App) -> String {
+    let (w, h) = (app.size.width, app.size.height);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    let text = t.backend().to_string();
+    assert!(!text.contains(CANARY), "a vault value was drawn:\n{text}");
+    text
+}
+
+/// The status bar's key hints (no message shown).
+fn hints(app: &mut App) -> String {
+    app.message = None;
+    let text = screen(app);
+    let bar = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    bar.to_string()
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn message(app: &App) -> String {
+    app.message
+        .as_ref()
+        .map(|(m, _)| m.clone())
+        .unwrap_or_default()
+}
+
+fn select_pod(app: &mut App) {
+    let chains = app.chains.clone();
+    let i = (app.tree.rows.iter())
+        .position(|r| matches!(r, Row::Pod(..)))
+        .expect("the pod's row");
+    app.tree.select(i, &chains);
+}
+
+/// README: "the last message or key hints for the selected row". On the SPC no pod mounts the
+/// bar offered `→ link` (no chain, no links); on the cluster row `→ link` and `y copy fix`
+/// (nothing to copy); a pod's row offers the link keys and `R`.
+#[test]
+fn the_status_bar_offers_only_what_applies_to_the_selected_row() {
+    let mut app = tui((200, 45));
+    assert!(app.selected_spc().is_some(), "ledger-kv is selected first");
+    let bar = hints(&mut app);
+    assert!(bar.contains("? help") && bar.contains("/ filter"), "{bar}");
+    assert!(bar.contains("y copy fix"), "{bar}");
+    assert!(!bar.contains("→ link"), "{bar}");
+    assert!(!bar.contains("R restart"), "{bar}");
+
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.tree.selected_row(), Row::Cluster);
+    let bar = hints(&mut app);
+    assert!(bar.contains("? help"), "{bar}");
+    assert!(!bar.contains("→ link"), "{bar}");
+    assert!(!bar.contains("y copy fix"), "{bar}");
+
+    select_pod(&mut app);
+    let bar = hints(&mut app);
+    assert!(bar.contains("→ link"), "{bar}");
+    assert!(bar.contains("R restart"), "{bar}");
+    // A healthy chain has no fix to copy.
+    assert!(!bar.contains("y copy fix"), "{bar}");
+}
+
+/// README Keys: `←` `→` "previous / next link of the chain"; an SPC no pod mounts has none,
+/// nor a namespace or the cluster: the key said nothing and changed nothing on screen. It
+/// says why now, as `R`, `r`, `x` do there; `y` on a row of no chain no longer speaks of
+/// "this link".
+#[test]
+fn the_link_keys_and_y_say_plainly_where_they_do_not_apply() {
+    let mut app = tui((120, 40));
+    let link = app.link;
+    press(&mut app, KeyCode::Right);
+    assert_eq!(app.link, link);
+    assert!(
+        message(&app).contains("does not apply: SecretProviderClass/ledger-kv has no pod"),
+        "{}",
+        message(&app)
+    );
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Left);
+    assert!(
+        message(&app).contains("←/→ link: select a pod"),
+        "{}",
+        message(&app)
+    );
+    let fx = press(&mut app, KeyCode::Char('y'));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Copy(_))), "{fx:?}");
+    assert!(
+        message(&app).contains("nothing to copy: select a pod"),
+        "{}",
+        message(&app)
+    );
+    // On a pod the keys step the links as before.
+    select_pod(&mut app);
+    press(&mut app, KeyCode::Char('h'));
+    select_pod(&mut app);
+    let before = app.link;
+    press(&mut app, KeyCode::Right);
+    assert_ne!(app.link, before);
+    screen(&mut app);
+}
