@@ -311,7 +311,7 @@ fn the_spc_row_and_detail_at_80x24() {
     let mut app = tui(world(), (80, 24));
     let text = screen(&mut app);
     assert!(text.contains("KVC302"), "{text}");
-    assert!(text.contains("1 SPC mounte"), "{text}");
+    assert!(text.contains("1 SPC no pod mounts"), "{text}");
     insta::assert_snapshot!(text);
 }
 

@@ -21,6 +21,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::mmm_lab::fixture;
+use super::ui_no_data::type_keys;
 
 const CANARY: &str = "CANARY-xdtui";
 const WORLD: &str = "xd-tui-rows.yaml";
@@ -71,6 +72,14 @@ fn select_pod(app: &mut App) {
         .position(|r| matches!(r, Row::Pod(..)))
         .expect("the pod's row");
     app.tree.select(i, &chains);
+}
+
+/// The line of the tree pane holding `needle`, its left pane only (80 columns: 32 cells).
+fn tree_line(text: &str, needle: &str) -> String {
+    (text.lines())
+        .map(|l| l.chars().take(32).collect::<String>())
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle:?}:\n{text}"))
 }
 
 /// README: "the last message or key hints for the selected row". On the SPC no pod mounts the
@@ -138,4 +147,113 @@ fn the_link_keys_and_y_say_plainly_where_they_do_not_apply() {
     press(&mut app, KeyCode::Right);
     assert_ne!(app.link, before);
     screen(&mut app);
+}
+
+/// At 80×24 the tree's title drops `Chains` and says the SPC count in fewer words rather than
+/// cut it (`1 SPC mounte`); the SPC's row drops `spc/` (its group says what it is) rather than
+/// cut its name; the group's label has a short form; under the pod, the SPC's row drops the
+/// vault and the object's row its file name, then cuts the name in its middle.
+#[test]
+fn at_80x24_the_title_and_rows_keep_words_and_numbers_whole() {
+    let mut app = tui((80, 24));
+    let text = screen(&mut app);
+    assert!(text.contains("┌ 1 pod · 1 SPC no pod mounts ─┐"), "{text}");
+    assert!(
+        tree_line(&text, "ledger-kv").contains("✗ ledger-kv  KVC302"),
+        "{text}"
+    );
+    assert!(
+        tree_line(&text, "(SPCs").contains("✗ (SPCs no pod mounts)"),
+        "{text}"
+    );
+
+    select_pod(&mut app);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('j'));
+    assert!(matches!(app.tree.selected_row(), Row::Object { .. }));
+    let text = screen(&mut app);
+    let spc = tree_line(&text, "spc/orders-kv");
+    assert!(spc.contains("✓ spc/orders-kv "), "{spc}");
+    assert!(!spc.contains('→'), "{spc}");
+    let object = tree_line(&text, "secret/");
+    assert!(object.contains("✓ secret/orde…word"), "{object}");
+    insta::assert_snapshot!(text);
+
+    // At 120 columns the object's file name still gives way, whole; at 200 all is whole.
+    app.update(AppEvent::Resize(120, 40));
+    let text = screen(&mut app);
+    assert!(
+        text.contains(" Chains · 1 pod · 1 SPC mounted by no pod "),
+        "{text}"
+    );
+    assert!(text.contains("spc/orders-kv → kv-xdtui-orders"), "{text}");
+    assert!(text.contains("✓ secret/orders-db-password  "), "{text}");
+    assert!(text.contains("✗ (SPCs mounted by no pod)"), "{text}");
+    assert!(text.contains("✗ spc/ledger-kv  KVC302"), "{text}");
+    app.update(AppEvent::Resize(200, 60));
+    let text = screen(&mut app);
+    assert!(
+        text.contains("secret/orders-db-password as db-password"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(SecretProviderClasses mounted by no pod)"),
+        "{text}"
+    );
+}
+
+/// A filter kept at 80 columns: the counts stay whole, the filter (in the `/` prompt when
+/// edited) gives way to `…`.
+#[test]
+fn a_filter_at_80_columns_leaves_the_counts_whole() {
+    let mut app = tui((80, 24));
+    type_keys(&mut app, "/orders");
+    let text = screen(&mut app);
+    assert!(text.contains("┌ 1 pod · 1 SPC unmounted · … ─┐"), "{text}");
+    press(&mut app, KeyCode::Esc);
+    type_keys(&mut app, "/KVC302");
+    let text = screen(&mut app);
+    assert!(text.contains("┌ 0 pods · 1 SPC unmounted · … ┐"), "{text}");
+}
+
+/// Names as long as a real cluster's (tests/fixtures/lab/xd-tui-a-cluster-named-as-long-as-an-
+/// aks-context.yaml): at 80×24 the counts of the cluster and namespace rows fell off the edge
+/// and the names were cut there. README §TUI: the title "never cuts a number", a row cuts a
+/// name in its middle; the counts stay whole, the names give way.
+#[test]
+fn long_names_give_way_to_the_counts_at_80_columns() {
+    let snap = lab::run_check(
+        fixture("xd-tui-a-cluster-named-as-long-as-an-aks-context.yaml")
+            .to_str()
+            .unwrap(),
+        None,
+    )
+    .expect("scenario");
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(80, 24));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
+    let text = screen(&mut app);
+    let cluster = tree_line(&text, "lab: ");
+    assert!(
+        cluster.contains("✗ lab: xd-tui…-context ✗1 ✓1"),
+        "{cluster}"
+    );
+    let ns = tree_line(&text, "storefront");
+    assert!(ns.contains("✓ storefront…westeurope ✓1"), "{ns}");
+    let workload = tree_line(&text, "Deployment/");
+    assert!(workload.contains("✓ Deployment/order…orker"), "{workload}");
+    // At 200 columns all is whole.
+    app.update(AppEvent::Resize(200, 60));
+    let text = screen(&mut app);
+    assert!(
+        text.contains("lab: xd-tui-a-cluster-named-as-long-as-an-aks-context ✗1 ✓1"),
+        "{text}"
+    );
+    assert!(text.contains("storefront-payments-westeurope ✓1"), "{text}");
+    assert!(
+        text.contains("Deployment/orders-reconciliation-worker"),
+        "{text}"
+    );
 }
