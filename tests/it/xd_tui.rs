@@ -257,3 +257,37 @@ fn long_names_give_way_to_the_counts_at_80_columns() {
         "{text}"
     );
 }
+
+/// The status bar at 80 columns under a long cluster name: `lab
+/// xd-tui-a-cluster-named-as-long-as-an-aks-context 09:01:09 ×30  data 0s ✗1 ✓` — the count
+/// `✓1` lost its number at the edge (a live context's name, `ctx aks-…-admin`, does the
+/// same). The name gives way in its middle; the clock, the data age and the counts stay whole.
+#[test]
+fn the_status_bar_keeps_its_counts_under_a_long_cluster_name() {
+    let snap = lab::run_check(
+        fixture("xd-tui-a-cluster-named-as-long-as-an-aks-context.yaml")
+            .to_str()
+            .unwrap(),
+        None,
+    )
+    .expect("scenario");
+    let mut app = App::new(snap.source.clone(), UiConfig::default());
+    app.update(AppEvent::Resize(80, 24));
+    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
+    // The lab's clock and speed, as the running lab sends them.
+    app.update(AppEvent::Source(SourceEvent::Lab(
+        kvchain::ui::testing::lab_status(),
+    )));
+    let bar = hints(&mut app);
+    assert!(bar.contains(" ×60 "), "{bar}");
+    assert!(bar.contains("data 0s ✗1 ✓1"), "{bar}");
+    assert!(bar.contains(" lab xd-tui"), "{bar}");
+    assert!(bar.contains('…'), "{bar}");
+    app.update(AppEvent::Resize(200, 60));
+    let bar = hints(&mut app);
+    assert!(
+        bar.contains(" lab xd-tui-a-cluster-named-as-long-as-an-aks-context "),
+        "{bar}"
+    );
+    assert!(bar.contains("data 0s ✗1 ✓1"), "{bar}");
+}
