@@ -151,7 +151,7 @@ fn an_spc_no_pod_mounts_is_a_row_with_its_findings_and_fix() {
         "{help}"
     );
     assert!(
-        help.contains("y copies a fix; R, r, x do not apply (no pod)"),
+        help.contains("y copies a fix; R, r, x, ← → do not apply"),
         "{help}"
     );
 }

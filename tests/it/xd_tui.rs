@@ -74,6 +74,14 @@ fn select_pod(app: &mut App) {
     app.tree.select(i, &chains);
 }
 
+fn select_spc(app: &mut App) {
+    let chains = app.chains.clone();
+    let i = (app.tree.rows.iter())
+        .position(|r| matches!(r, Row::Spc(..)))
+        .expect("the SPC's row");
+    app.tree.select(i, &chains);
+}
+
 /// The line of the tree pane holding `needle`, its left pane only (80 columns: 32 cells).
 fn tree_line(text: &str, needle: &str) -> String {
     (text.lines())
@@ -139,6 +147,16 @@ fn the_link_keys_and_y_say_plainly_where_they_do_not_apply() {
         "{}",
         message(&app)
     );
+    // The help says so where the tree has such rows, as it does for R, r, x.
+    select_spc(&mut app);
+    press(&mut app, KeyCode::Char('?'));
+    app.update(AppEvent::Resize(200, 60));
+    let help = screen(&mut app);
+    assert!(
+        help.contains("y copies a fix; R, r, x, ← → do not apply"),
+        "{help}"
+    );
+    press(&mut app, KeyCode::Esc);
     // On a pod the keys step the links as before.
     select_pod(&mut app);
     press(&mut app, KeyCode::Char('h'));
