@@ -309,3 +309,47 @@ fn the_status_bar_keeps_its_counts_under_a_long_cluster_name() {
     );
     assert!(bar.contains("data 0s ✗1 ✓1"), "{bar}");
 }
+
+/// While an overlay takes the keys — a confirmation, the help, the break menu — the bar's
+/// hints were still the tree row's: `y copy fix` under a restart's confirmation, where `y`
+/// confirms the restart, and `/ filter`, `→ link` under the help and the menu, where they do
+/// nothing. The overlay's border says its keys; the bar offers none of the row's.
+#[test]
+fn an_overlay_takes_the_bar_hints_away() {
+    let mut app = tui((200, 45));
+    app.update(AppEvent::Source(SourceEvent::Lab(
+        kvchain::ui::testing::lab_status(),
+    )));
+    select_pod(&mut app);
+    let bar = hints(&mut app);
+    assert!(
+        bar.contains("R restart") && bar.contains("/ filter"),
+        "{bar}"
+    );
+    press(&mut app, KeyCode::Char('R'));
+    assert!(
+        matches!(app.mode, kvchain::ui::app::Mode::Confirm { .. }),
+        "{:?}",
+        app.mode
+    );
+    let bar = hints(&mut app);
+    assert!(
+        !bar.contains("copy fix") && !bar.contains("filter"),
+        "{bar}"
+    );
+    press(&mut app, KeyCode::Esc);
+    for k in ['?', 'b'] {
+        press(&mut app, KeyCode::Char(k));
+        assert!(
+            !matches!(app.mode, kvchain::ui::app::Mode::Normal),
+            "{k}: {:?}",
+            app.mode
+        );
+        let bar = hints(&mut app);
+        assert!(
+            !bar.contains("→ link") && !bar.contains("filter"),
+            "{k}: {bar}"
+        );
+        press(&mut app, KeyCode::Esc);
+    }
+}

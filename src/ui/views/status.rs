@@ -175,10 +175,14 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
                 };
                 spans.push(Span::styled(m.clone(), st));
             }
-            None => {
+            // An overlay (a confirmation, the help, the break menu) takes the keys and its
+            // border says them: the row's hints offered `y copy fix` where `y` confirms a
+            // restart (audit XD-tui).
+            None if matches!(app.mode, Mode::Normal) => {
                 let used: usize = spans.iter().map(|s| s.width()).sum();
                 spans.extend(hints(app, usize::from(width).saturating_sub(used)));
             }
+            None => {}
         },
     }
     let bar = Paragraph::new(Line::from(spans)).style(t.base());
