@@ -412,3 +412,4 @@ mod xc_paste;
 mod xc_tui;
 mod xd_paste;
 mod xd_tenant;
+mod xd_tui;

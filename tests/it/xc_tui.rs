@@ -151,7 +151,7 @@ fn an_spc_no_pod_mounts_is_a_row_with_its_findings_and_fix() {
         "{help}"
     );
     assert!(
-        help.contains("y copies a fix; R, r, x do not apply (no pod)"),
+        help.contains("y copies a fix; R, r, x, ← → do not apply"),
         "{help}"
     );
 }
@@ -311,7 +311,7 @@ fn the_spc_row_and_detail_at_80x24() {
     let mut app = tui(world(), (80, 24));
     let text = screen(&mut app);
     assert!(text.contains("KVC302"), "{text}");
-    assert!(text.contains("1 SPC mounte"), "{text}");
+    assert!(text.contains("1 SPC no pod mounts"), "{text}");
     insta::assert_snapshot!(text);
 }
 

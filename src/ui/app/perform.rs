@@ -127,6 +127,12 @@ impl App {
                     "nothing to copy: no fix for this SecretProviderClass",
                     Level::Warn,
                 ),
+                // A row of no chain (cluster, namespace, workload, a group) has no link to
+                // fix: "this link" named none (audit XD-tui).
+                (None, _) if self.selected_chain().is_none() => self.say(
+                    "nothing to copy: select a pod (or its SPC or object row) first",
+                    Level::Warn,
+                ),
                 (None, _) => self.say("nothing to copy: no fix for this link", Level::Warn),
             },
             UiAction::FullText => {
@@ -253,6 +259,19 @@ impl App {
     }
 
     fn step_link(&mut self, delta: isize) {
+        // The links are a chain's: on a row of none the key moved nothing on screen and said
+        // nothing (audit XD-tui). An SPC no pod mounts says why, as its pod keys do.
+        if self.selected_chain().is_none() {
+            let why = match self.selected_spc() {
+                Some(v) => format!(
+                    "does not apply: SecretProviderClass/{} has no pod, so no chain of links (its findings are in the detail)",
+                    crate::shown::shown(&v.name)
+                ),
+                None => "select a pod (or its SPC or object row) first".into(),
+            };
+            self.say(format!("←/→ link: {why}"), Level::Warn);
+            return;
+        }
         let i = (self.link.index() as isize + delta).clamp(0, 8) as usize;
         self.link = LinkKind::ALL[i];
         self.detail_scroll = 0;

@@ -19,6 +19,7 @@ pub mod strip;
 pub mod timeline;
 pub mod tree;
 mod tree_row;
+pub mod tree_title;
 
 use ratatui::Frame;
 use ratatui::widgets::Block;

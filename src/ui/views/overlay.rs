@@ -214,11 +214,14 @@ pub fn help(f: &mut Frame, app: &App) -> u16 {
     if app.tree.spcs.shown > 0 {
         right_lines.push(Line::styled(
             format!(
-                "spc/NAME rows of \"(SecretProviderClasses mounted by no pod)\": {} copies a fix; {}, {}, {} do not apply (no pod)",
+                "spc/NAME rows of \"(SecretProviderClasses mounted by no pod)\": {} copies a fix; {}, {}, {}, {} {} do not apply (no pod)",
                 hint(UiAction::CopyFix),
                 hint(UiAction::Restart),
                 hint(UiAction::Rotate),
-                hint(UiAction::Verify)
+                hint(UiAction::Verify),
+                // No chain, no links: the link keys say so there too (audit XD-tui).
+                hint(UiAction::LinkLeft),
+                hint(UiAction::LinkRight)
             ),
             t.muted(),
         ));

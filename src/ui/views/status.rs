@@ -12,20 +12,34 @@ use crate::ui::app::{App, Level, Mode};
 use crate::ui::keymap::UiAction;
 use crate::ui::tree::Row;
 
+use super::hang::cells;
+
 pub fn source_label(app: &App) -> String {
+    source_label_cut(app, 0)
+}
+
+/// [`source_label`] with the source's name `cut` cells shorter, given way in its middle: a
+/// long context's name pushed the counts off the bar's edge (`✗1 ✓` at 80 columns, audit
+/// XD-tui); the clock and speed stay whole.
+fn source_label_cut(app: &App, cut: usize) -> String {
+    let full = &app.source.label;
+    let name = match cut {
+        0 => full.clone(),
+        _ => super::tree_row::middle_cut(full, cells(full).saturating_sub(cut).max(NAME_LEAST)),
+    };
+    let name = &name;
     match (&app.lab, app.source.kind) {
         (Some(l), _) => {
             let clock = crate::glance::clock(app.lab_clock().unwrap_or(l.time));
             let state = if l.paused { " ⏸" } else { "" };
             format!(
-                "lab {} {clock} ×{}{state}",
-                app.source.label,
+                "lab {name} {clock} ×{}{state}",
                 crate::glance::speed(l.speed)
             )
         }
-        (None, SourceKind::Lab) => format!("lab {}", app.source.label),
-        (None, SourceKind::Live) => format!("ctx {}", app.source.label),
-        (None, SourceKind::Manifests) => format!("files {}", app.source.label),
+        (None, SourceKind::Lab) => format!("lab {name}"),
+        (None, SourceKind::Live) => format!("ctx {name}"),
+        (None, SourceKind::Manifests) => format!("files {name}"),
     }
 }
 
@@ -44,6 +58,9 @@ pub fn age_label(app: &App) -> String {
         (Some(d), None) => format!("data {}", crate::glance::span(d.as_secs())),
     }
 }
+
+/// The fewest cells a source's name keeps when the bar is too narrow for it.
+const NAME_LEAST: usize = 12;
 
 /// The most lines the status bar takes for a message that does not fit on one.
 const MAX_LINES: u16 = 3;
@@ -81,6 +98,7 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
                 .add_modifier(ratatui::style::Modifier::REVERSED),
         ));
     }
+    let label_at = spans.len();
     spans.extend([
         Span::styled(format!(" {} ", source_label(app)), t.selection()),
         Span::raw(" "),
@@ -128,6 +146,18 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
         spans.extend(crate::ui::views::tree::counts_spans(app, c));
     }
     spans.push(Span::raw("  "));
+    // What must show whole: all so far and a prompt being typed. Too wide, the source's name
+    // gives way (audit XD-tui).
+    let prompt = match &app.mode {
+        Mode::Filter { input, .. } | Mode::Command { input } => cells(input) + 2,
+        _ => 0,
+    };
+    let over =
+        (spans.iter().map(Span::width).sum::<usize>() + prompt).saturating_sub(usize::from(width));
+    if over > 0 {
+        let label = format!(" {} ", source_label_cut(app, over));
+        spans[label_at] = Span::styled(label, t.selection());
+    }
     match &app.mode {
         Mode::Filter { input, .. } => {
             spans.push(Span::styled(format!("/{input}▏"), t.accent()));
@@ -145,10 +175,14 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
                 };
                 spans.push(Span::styled(m.clone(), st));
             }
-            None => {
+            // An overlay (a confirmation, the help, the break menu) takes the keys and its
+            // border says them: the row's hints offered `y copy fix` where `y` confirms a
+            // restart (audit XD-tui).
+            None if matches!(app.mode, Mode::Normal) => {
                 let used: usize = spans.iter().map(|s| s.width()).sum();
                 spans.extend(hints(app, usize::from(width).saturating_sub(used)));
             }
+            None => {}
         },
     }
     let bar = Paragraph::new(Line::from(spans)).style(t.base());
@@ -162,16 +196,16 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
 /// whole hints that fit in `room` columns: `q qu` would read as a different key.
 fn hints(app: &App, mut room: usize) -> Vec<Span<'static>> {
     let t = &app.theme;
-    let mut actions = vec![
-        UiAction::Help,
-        UiAction::Filter,
-        UiAction::LinkRight,
-        UiAction::CopyFix,
-    ];
-    if matches!(
-        app.tree.selected_row(),
-        Row::Pod(..) | Row::Chain(..) | Row::Object { .. }
-    ) {
+    let mut actions = vec![UiAction::Help, UiAction::Filter];
+    // Only what applies to the selected row (audit XD-tui): `→` on an SPC no pod mounts or a
+    // namespace row moved nothing on screen, and `y` there had no fix to copy.
+    if app.selected_chain().is_some() {
+        actions.push(UiAction::LinkRight);
+    }
+    if app.fix_command().is_some() {
+        actions.push(UiAction::CopyFix);
+    }
+    if app.selected_pod().is_some() {
         actions.push(UiAction::Restart);
     }
     if matches!(app.tree.selected_row(), Row::Object { .. }) {

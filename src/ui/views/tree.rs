@@ -9,34 +9,26 @@ use crate::chain::Status;
 use crate::ui::app::{App, Pane};
 use crate::ui::tree::{Counts, Row};
 
+use super::hang::cells;
+
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let height = usize::from(area.height.saturating_sub(2));
     app.tree.scroll_into_view(height);
     let t = &app.theme;
     let focused = app.focus == Pane::Tree;
-    // Chains no pod starts (an Ingress's) are no pods: counted apart.
-    let pods = app.tree.pods();
-    let mut title = format!(" Chains · {} ", crate::glance::plural(pods, "pod"));
-    if app.tree.without_pod > 0 {
-        title.push_str(&format!("· {} without a pod ", app.tree.without_pod));
-    }
-    // The SecretProviderClasses no pod mounts, as `check`'s headline counts them: apart from
-    // the pods, and "not known" where the pods were unread (audit SS2, XC-tui).
+    // Chains no pod starts (an Ingress's) are no pods: counted apart. The SecretProviderClasses
+    // no pod mounts, as `check`'s headline counts them: apart from the pods, and "not known"
+    // where the pods were unread (audit SS2, XC-tui). Fitted to the border (audit XD-tui).
     let spcs = app.tree.spcs;
-    if spcs.shown > spcs.unread {
-        let n = crate::glance::plural(spcs.shown - spcs.unread, "SPC");
-        title.push_str(&format!("· {n} mounted by no pod "));
-    }
-    if spcs.unread > 0 {
-        let n = crate::glance::plural(spcs.unread, "SPC");
-        title.push_str(&format!("· {n} not known to be mounted "));
-    }
-    if !app.filter.text.is_empty() {
-        title.push_str(&format!("· /{} ", app.filter.text));
-    }
-    if let Some(ns) = &app.filter.namespace {
-        title.push_str(&format!("· ns {ns} "));
-    }
+    let parts = super::tree_title::TitleParts {
+        pods: app.tree.pods(),
+        without_pod: app.tree.without_pod,
+        unmounted: spcs.shown.saturating_sub(spcs.unread),
+        unread: spcs.unread,
+        filter: Some(app.filter.text.as_str()).filter(|f| !f.is_empty()),
+        namespace: app.filter.namespace.as_deref(),
+    };
+    let title = super::tree_title::title(&parts, usize::from(area.width.saturating_sub(2)));
     let block = Block::bordered()
         .title(title)
         .border_style(t.border(focused))
@@ -103,6 +95,11 @@ pub fn counts_spans(app: &App, c: &Counts) -> Vec<Span<'static>> {
     v
 }
 
+/// The cells `spans` take.
+fn used(spans: &[Span]) -> usize {
+    spans.iter().map(Span::width).sum()
+}
+
 /// A tree row at `width` cells (the pane's inside).
 fn row_line(app: &App, row: Row, width: usize) -> Line<'static> {
     let t = &app.theme;
@@ -120,24 +117,33 @@ fn row_line(app: &App, row: Row, width: usize) -> Line<'static> {
     ];
     match row {
         Row::Cluster => {
-            spans.push(Span::styled(tree.cluster_label.clone(), t.title()));
-            spans.extend(counts_spans(app, &tree.counts));
+            // A long context's name pushed the counts off the edge (audit XD-tui): the name
+            // gives way in its middle, the numbers never.
+            let counts = counts_spans(app, &tree.counts);
+            let room = width.saturating_sub(used(&spans) + used(&counts));
+            let label = super::tree_row::middle_cut(&tree.cluster_label, room);
+            spans.push(Span::styled(label, t.title()));
+            spans.extend(counts);
             if let Some(why) = app.empty_reason() {
                 spans.push(Span::styled(format!("  {why}"), t.status(Status::Unknown)));
             }
         }
         Row::Namespace(n) => {
             let ns = &tree.namespaces[n];
-            spans.push(Span::raw(ns.name.clone()));
-            spans.extend(counts_spans(app, &ns.counts));
+            let counts = counts_spans(app, &ns.counts);
+            let room = width.saturating_sub(used(&spans) + used(&counts));
+            spans.push(Span::raw(super::tree_row::middle_cut(&ns.name, room)));
+            spans.extend(counts);
         }
         Row::Workload(n, w) => {
             let wl = &tree.namespaces[n].workloads[w];
             if wl.kind.is_empty() {
                 spans.push(Span::styled("(bare pods)", t.muted()));
             } else {
-                spans.push(Span::styled(format!("{}/", wl.kind), t.muted()));
-                spans.push(Span::raw(wl.name.clone()));
+                let kind = format!("{}/", wl.kind);
+                let room = width.saturating_sub(used(&spans) + cells(&kind));
+                spans.push(Span::styled(kind, t.muted()));
+                spans.push(Span::raw(super::tree_row::middle_cut(&wl.name, room)));
             }
         }
         Row::Pod(n, w, p) => {
@@ -176,21 +182,40 @@ fn row_line(app: &App, row: Row, width: usize) -> Line<'static> {
         }
         Row::Chain(..) => {
             if let Some(c) = tree.row_chain(row).and_then(|i| app.chains.get(i)) {
+                // Cut at the edge, `spc/cart-kv → kv-s` (audit XD-tui): the vault goes whole
+                // first (the detail and strip name it), then the name's middle.
+                let room = width.saturating_sub(used(&spans) + 4);
+                let vault = c.vault.as_ref().map(|v| format!(" → {v}"));
+                let vault_w = vault.as_deref().map_or(0, cells);
                 spans.push(Span::styled("spc/", t.muted()));
-                spans.push(Span::raw(c.spc.clone()));
-                if let Some(v) = &c.vault {
-                    spans.push(Span::styled(format!(" → {v}"), t.muted()));
+                if cells(&c.spc) + vault_w <= room {
+                    spans.push(Span::raw(c.spc.clone()));
+                    spans.extend(vault.map(|v| Span::styled(v, t.muted())));
+                } else {
+                    spans.push(Span::raw(super::tree_row::middle_cut(&c.spc, room)));
                 }
             }
         }
         Row::SpcGroup(n) => {
             // Where they stand, as `check`'s section says it: "mounted by no pod" only where
             // the namespace's pods were read (audit SS2). One reason per namespace.
-            let label = match tree.namespaces[n].spcs.iter().any(|s| s.pods_unread) {
-                false => "(SecretProviderClasses mounted by no pod)",
-                true => "(SecretProviderClasses not known to be mounted: pods unread)",
+            // Cut at 80 columns, `(SecretProviderClasses`: a shorter form that fits whole
+            // (audit XD-tui).
+            let forms: [&str; 3] = match tree.namespaces[n].spcs.iter().any(|s| s.pods_unread) {
+                false => [
+                    "(SecretProviderClasses mounted by no pod)",
+                    "(SPCs mounted by no pod)",
+                    "(SPCs no pod mounts)",
+                ],
+                true => [
+                    "(SecretProviderClasses not known to be mounted: pods unread)",
+                    "(SPCs not known to be mounted: pods unread)",
+                    "(SPCs, pods unread)",
+                ],
             };
-            spans.push(Span::styled(label, t.muted()));
+            let room = width.saturating_sub(used(&spans));
+            let label = (forms.iter().find(|l| cells(l) <= room)).unwrap_or(&forms[2]);
+            spans.push(Span::styled(*label, t.muted()));
         }
         Row::Spc(..) => {
             if let Some(v) = app.selected_spc_at(row) {
@@ -198,21 +223,38 @@ fn row_line(app: &App, row: Row, width: usize) -> Line<'static> {
                 let code = (v.findings.first())
                     .filter(|_| v.shown_status() != Status::Ok)
                     .map(|f| Span::styled(format!("  {}", f.code), t.muted()));
-                // `spc/`, as a pod's SPC row: its group's row says what the rows are.
-                let name = format!("spc/{}", crate::shown::shown(&v.name));
-                let room = width.saturating_sub(spans.iter().map(Span::width).sum());
+                // `spc/`, as a pod's SPC row; where that cuts the name (`spc/bill…-kv` at 80
+                // columns) it goes first: its group's row says what the rows are (audit
+                // XD-tui).
+                let shown = crate::shown::shown(&v.name);
+                let room = width.saturating_sub(used(&spans));
+                let code_w = code.as_ref().map_or(0, Span::width);
+                let name = match cells(&shown) + 4 + code_w <= room {
+                    true => format!("spc/{shown}"),
+                    false => shown.to_string(),
+                };
                 spans.extend(super::tree_row::pod(&name, None, code, room));
             }
         }
         Row::Object { chain, object } => {
             if let Some(o) = app.chains.get(chain).and_then(|c| c.objects.get(object)) {
-                spans.push(Span::styled(format!("{}/", o.object_type), t.muted()));
-                spans.push(Span::raw(o.name.clone()));
-                if o.file != o.name {
-                    spans.push(Span::styled(format!(" as {}", o.file), t.muted()));
+                // Cut at the edge, `secret/cart-redi` (audit XD-tui): the file name goes whole
+                // first (the detail says it), then the name's middle; `pinned` is a warning
+                // and stays.
+                let kind = format!("{}/", o.object_type);
+                let pinned = o.pinned_version.is_some().then_some(" pinned");
+                let room =
+                    width.saturating_sub(used(&spans) + cells(&kind) + pinned.map_or(0, cells));
+                let file = (o.file != o.name).then(|| format!(" as {}", o.file));
+                spans.push(Span::styled(kind, t.muted()));
+                if cells(&o.name) + file.as_deref().map_or(0, cells) <= room {
+                    spans.push(Span::raw(o.name.clone()));
+                    spans.extend(file.map(|f| Span::styled(f, t.muted())));
+                } else {
+                    spans.push(Span::raw(super::tree_row::middle_cut(&o.name, room)));
                 }
-                if o.pinned_version.is_some() {
-                    spans.push(Span::styled(" pinned", t.status(Status::Warning)));
+                if let Some(p) = pinned {
+                    spans.push(Span::styled(p, t.status(Status::Warning)));
                 }
             }
         }
