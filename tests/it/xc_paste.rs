@@ -245,37 +245,38 @@ pub(crate) fn lab_worlds() -> Vec<String> {
     worlds
 }
 
+/// `each` over `items` in four threads (each `check` is a process of its own), the results in
+/// `items`' order.
+pub(crate) fn in_four<T: Sync, R: Send>(items: &[T], each: impl Fn(&T) -> Vec<R> + Sync) -> Vec<R> {
+    let each = &each;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (items.chunks(items.len().div_ceil(4).max(1)))
+            .map(|chunk| s.spawn(move || chunk.iter().flat_map(each).collect::<Vec<R>>()))
+            .collect();
+        (handles.into_iter())
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
 /// The net: no confirm or fix of a built-in scenario or of a lab fixture of the tests holds an
 /// unquoted filename pattern (see [`unquoted_globs`]).
 #[test]
 fn no_command_of_the_labs_holds_an_unquoted_filename_pattern() {
     let worlds = lab_worlds();
     assert!(worlds.len() > 100, "{}", worlds.len());
-    let found: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = worlds
-            .chunks(worlds.len().div_ceil(4))
-            .map(|chunk| {
-                s.spawn(move || {
-                    let mut found = Vec::new();
-                    for w in chunk {
-                        let r = check_json(&["--lab", w]);
-                        for f in r["findings"].as_array().into_iter().flatten() {
-                            for k in ["confirm", "fix"] {
-                                let t = f[k].as_str().unwrap_or_default();
-                                for h in unquoted_globs(t) {
-                                    found.push(format!("{w} {} {k}: …{h}…", f["code"]));
-                                }
-                            }
-                        }
-                    }
-                    found
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+    let found = in_four(&worlds, |w| {
+        let mut found = Vec::new();
+        let r = check_json(&["--lab", w]);
+        for f in r["findings"].as_array().into_iter().flatten() {
+            for k in ["confirm", "fix"] {
+                let t = f[k].as_str().unwrap_or_default();
+                for h in unquoted_globs(t) {
+                    found.push(format!("{w} {} {k}: …{h}…", f["code"]));
+                }
+            }
+        }
+        found
     });
     assert!(found.is_empty(), "{found:#?}");
 }

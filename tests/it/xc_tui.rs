@@ -33,7 +33,7 @@ fn world() -> Snapshot {
 
 /// The TUI at `w`×`h` on `snap`, diagnosed as a raw snapshot is (chains and the SPCs no chain
 /// mounts, as the runner's diagnoser makes them).
-fn tui(snap: Snapshot, (w, h): (u16, u16)) -> App {
+pub(crate) fn tui(snap: Snapshot, (w, h): (u16, u16)) -> App {
     let mut app = App::new(snap.source.clone(), UiConfig::default());
     app.update(AppEvent::Resize(w, h));
     app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
@@ -41,11 +41,16 @@ fn tui(snap: Snapshot, (w, h): (u16, u16)) -> App {
 }
 
 fn screen(app: &mut App) -> String {
+    screen_without(app, CANARY)
+}
+
+/// The screen `app` draws, asserted free of `canary` (a world's vault values).
+pub(crate) fn screen_without(app: &mut App, canary: &str) -> String {
     let (w, h) = (app.size.width, app.size.height);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| views::draw(f, app)).unwrap();
     let text = t.backend().to_string();
-    assert!(!text.contains(CANARY), "a vault value was drawn:\n{text}");
+    assert!(!text.contains(canary), "a vault value was drawn:\n{text}");
     text
 }
 

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::iii_paste::{bash_present, check_json};
-use crate::xc_paste::lab_worlds;
+use crate::xc_paste::{in_four, lab_worlds};
 
 /// Stand-ins for the programs the commands run, as shell functions: `az` answers `az_does`
 /// (nothing, a word, `true` for an `= true` test, or a failure for the `||` branches), the
@@ -116,52 +116,23 @@ fn no_pasted_command_reads_a_variable_nothing_sets() {
             examples.push(e.path().to_string_lossy().into_owned());
         }
     }
-    let texts: BTreeSet<(String, String)> = std::thread::scope(|s| {
-        let lab = worlds.chunks(worlds.len().div_ceil(3)).map(|chunk| {
-            s.spawn(move || {
-                let mut texts = BTreeSet::new();
-                for w in chunk {
-                    texts_of(&["--lab", w], &mut texts);
-                }
-                texts
-            })
-        });
-        let mut handles: Vec<_> = lab.collect();
-        let examples = &examples;
-        handles.push(s.spawn(move || {
-            let mut texts = BTreeSet::new();
-            for f in examples {
-                texts_of(&["-f", f], &mut texts);
-            }
-            texts
-        }));
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let runs: Vec<[&str; 2]> = (worlds.iter().map(|w| ["--lab", w.as_str()]))
+        .chain(examples.iter().map(|f| ["-f", f.as_str()]))
+        .collect();
+    let texts: BTreeSet<(String, String)> = in_four(&runs, |args| {
+        let mut texts = BTreeSet::new();
+        texts_of(args, &mut texts);
+        texts.into_iter().collect()
+    })
+    .into_iter()
+    .collect();
     assert!(texts.len() > 15, "{}", texts.len());
     // One text once, wherever it was printed.
     let mut seen = BTreeSet::new();
     let texts: Vec<&(String, String)> = texts.iter().filter(|(t, _)| seen.insert(t)).collect();
-    let found: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = texts
-            .chunks(texts.len().div_ceil(4))
-            .map(|chunk| {
-                s.spawn(move || {
-                    (chunk.iter())
-                        .flat_map(|(t, at)| {
-                            unset_reads(t)
-                                .into_iter()
-                                .map(move |f| format!("{at}: {f}\n  {t}"))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
+    let found = in_four(&texts, |(t, at)| {
+        (unset_reads(t).into_iter())
+            .map(|f| format!("{at}: {f}\n  {t}"))
             .collect()
     });
     assert!(found.is_empty(), "{found:#?}");

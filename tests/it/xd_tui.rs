@@ -8,43 +8,33 @@
 //! mounted by no pod, tenantId one digit short: KVC302); its vault values are canaries that no
 //! drawn screen may show.
 
-use std::sync::Arc;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kvchain::snapshot::Snapshot;
 use kvchain::source::{SourceEvent, lab};
 use kvchain::ui::app::{App, AppEvent, Effect};
-use kvchain::ui::config::UiConfig;
 use kvchain::ui::tree::Row;
-use kvchain::ui::views;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use super::mmm_lab::fixture;
 use super::ui_no_data::type_keys;
 
 const CANARY: &str = "CANARY-xdtui";
 const WORLD: &str = "xd-tui-rows.yaml";
+const LONG_NAMES: &str = "xd-tui-a-cluster-named-as-long-as-an-aks-context.yaml";
 
 fn world() -> Snapshot {
-    lab::run_check(fixture(WORLD).to_str().unwrap(), None).expect("scenario")
+    world_of(WORLD)
 }
 
-fn tui((w, h): (u16, u16)) -> App {
-    let snap = world();
-    let mut app = App::new(snap.source.clone(), UiConfig::default());
-    app.update(AppEvent::Resize(w, h));
-    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
-    app
+fn world_of(name: &str) -> Snapshot {
+    lab::run_check(fixture(name).to_str().unwrap(), None).expect("scenario")
+}
+
+fn tui(size: (u16, u16)) -> App {
+    crate::xc_tui::tui(world(), size)
 }
 
 fn screen(app: &mut App) -> String {
-    let (w, h) = (app.size.width, app.size.height);
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::draw(f, app)).unwrap();
-    let text = t.backend().to_string();
-    assert!(!text.contains(CANARY), "a vault value was drawn:\n{text}");
-    text
+    crate::xc_tui::screen_without(app, CANARY)
 }
 
 /// The status bar's key hints (no message shown).
@@ -242,16 +232,7 @@ fn a_filter_at_80_columns_leaves_the_counts_whole() {
 /// name in its middle; the counts stay whole, the names give way.
 #[test]
 fn long_names_give_way_to_the_counts_at_80_columns() {
-    let snap = lab::run_check(
-        fixture("xd-tui-a-cluster-named-as-long-as-an-aks-context.yaml")
-            .to_str()
-            .unwrap(),
-        None,
-    )
-    .expect("scenario");
-    let mut app = App::new(snap.source.clone(), UiConfig::default());
-    app.update(AppEvent::Resize(80, 24));
-    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
+    let mut app = crate::xc_tui::tui(world_of(LONG_NAMES), (80, 24));
     let text = screen(&mut app);
     let cluster = tree_line(&text, "lab: ");
     assert!(
@@ -282,16 +263,7 @@ fn long_names_give_way_to_the_counts_at_80_columns() {
 /// same). The name gives way in its middle; the clock, the data age and the counts stay whole.
 #[test]
 fn the_status_bar_keeps_its_counts_under_a_long_cluster_name() {
-    let snap = lab::run_check(
-        fixture("xd-tui-a-cluster-named-as-long-as-an-aks-context.yaml")
-            .to_str()
-            .unwrap(),
-        None,
-    )
-    .expect("scenario");
-    let mut app = App::new(snap.source.clone(), UiConfig::default());
-    app.update(AppEvent::Resize(80, 24));
-    app.update(AppEvent::Source(SourceEvent::Snapshot(Arc::new(snap))));
+    let mut app = crate::xc_tui::tui(world_of(LONG_NAMES), (80, 24));
     // The lab's clock and speed, as the running lab sends them.
     app.update(AppEvent::Source(SourceEvent::Lab(
         kvchain::ui::testing::lab_status(),
