@@ -82,11 +82,10 @@ pub(super) fn pinned(cx: &Ctx, link: &mut Link, o: &SpcObject, version: &str) {
 pub(super) fn unpin_to(index: usize, versions: &[crate::snapshot::ObjectVersion]) -> String {
     const NAMED: usize = 3;
     let mut newest_first: Vec<_> = versions.iter().collect();
-    // Listed newest first by the sources; the creation time, where read, decides.
-    newest_first.sort_by(|a, b| match (a.created, b.created) {
-        (Some(a), Some(b)) => b.cmp(&a),
-        _ => std::cmp::Ordering::Equal,
-    });
+    // Listed newest first by the sources; the creation time, where read, decides (a total
+    // order: the sort may panic on one that is not; a version of unread time after the rest,
+    // in the sources' order, the sort being stable).
+    newest_first.sort_by_key(|v| std::cmp::Reverse(v.created));
     let enabled: Vec<&str> = (newest_first.iter())
         .filter(|v| v.enabled)
         .map(|v| v.version.as_str())
@@ -113,5 +112,35 @@ pub(super) fn unpin_to(index: usize, versions: &[crate::snapshot::ObjectVersion]
             "{at}: an enabled version it has: {named} (newest first; the latest, {}, is disabled, so \"\" fails too)",
             latest.version
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::ObjectVersion;
+
+    fn v(version: &str, created: Option<i64>) -> ObjectVersion {
+        ObjectVersion {
+            version: version.into(),
+            enabled: true,
+            created: created.map(|s| jiff::Timestamp::from_second(s).unwrap()),
+            ..ObjectVersion::default()
+        }
+    }
+
+    /// Versions of read and unread creation times mixed: the read ones newest first, the rest
+    /// after them in the order listed, and no panic (an order that called any pair with an
+    /// unread time equal is no total order, which the standard sort may refuse by panicking).
+    #[test]
+    fn versions_of_unread_time_follow_the_dated_ones() {
+        let mut versions = vec![v("u1", None), v("old", Some(100)), v("u2", None)];
+        for i in 0..40 {
+            versions.push(v(&format!("d{i}"), Some(200 + (i * 7919) % 97)));
+            versions.push(v(&format!("n{i}"), None));
+        }
+        versions.push(v("new", Some(10_000)));
+        let edit = unpin_to(0, &versions);
+        assert!(edit.contains(": new, d"), "{edit}");
     }
 }
