@@ -37,22 +37,7 @@ impl World {
             .filter(|(k, _)| k.1 == ns)
             .filter_map(|(k, w)| Some((k.clone(), secret_asks(&cfg, w, &resource, secret)?)))
             .collect();
-        for (k, auto) in asking {
-            let Some(spec) = (self.workloads.get_mut(&k))
-                .and_then(|w| w.template_mut())
-                .and_then(|t| t.spec.as_mut())
-            else {
-                continue;
-            };
-            let Some(i) = container_for(spec, Used::Secret(secret), auto) else {
-                continue;
-            };
-            // [R] updateEnvVar: the same hash already there changes nothing.
-            if set_env(&mut spec.containers[i], &var, &hash) {
-                self.reconcile_needed = true;
-                self.changed();
-            }
-        }
+        self.roll(asking, Used::Secret(secret), &var, &hash);
     }
 
     /// Reloader's CSI integration ([R] `internal/pkg/handler/upgrade.go`, FACTS §10): a pod's
@@ -92,30 +77,40 @@ impl World {
             .filter(|(k, _)| k.1 == ns)
             .filter_map(|(k, w)| {
                 let key = spc_asks(&cfg, w, &resource, spc)?;
-                Some((k.clone(), key == upstream::SPC_RELOAD))
+                Some((k.clone(), key != upstream::SPC_RELOAD))
             })
             .collect();
-        for (k, named) in asking {
+        self.roll(asking, Used::Spc(spc), &var, &sha);
+    }
+
+    /// Reloader's env-vars strategy on each workload `asking` (with whether it asked through
+    /// `auto`): `var` set to `value` in the container [`container_for`] picks, a rollout where
+    /// that changed the template.
+    fn roll(&mut self, asking: Vec<(WorkloadKey, bool)>, used: Used, var: &str, value: &str) {
+        use k8s_openapi::api::core::v1::Container;
+        for (k, auto) in asking {
             let Some(spec) = (self.workloads.get_mut(&k))
                 .and_then(|w| w.template_mut())
                 .and_then(|t| t.spec.as_mut())
             else {
                 continue;
             };
-            // [R] secretProviderClassEnvReloaded: any container holding this SHA already.
-            let holds = |c: &k8s_openapi::api::core::v1::Container| {
-                (c.env.iter().flatten())
-                    .any(|e| e.name == var && e.value.as_deref() == Some(sha.as_str()))
+            // [R] secretProviderClassEnvReloaded: for an SPC, any container holding this SHA
+            // already.
+            let holds = |c: &Container| {
+                (c.env.iter().flatten()).any(|e| e.name == var && e.value.as_deref() == Some(value))
             };
-            if spec.containers.iter().any(holds) {
+            if matches!(used, Used::Spc(_)) && spec.containers.iter().any(holds) {
                 continue;
             }
-            let Some(i) = container_for(spec, Used::Spc(spc), !named) else {
+            let Some(i) = container_for(spec, used, auto) else {
                 continue;
             };
-            set_env(&mut spec.containers[i], &var, &sha);
-            self.reconcile_needed = true;
-            self.changed();
+            // [R] updateEnvVar: the same value already there changes nothing.
+            if set_env(&mut spec.containers[i], var, value) {
+                self.reconcile_needed = true;
+                self.changed();
+            }
         }
     }
 }
