@@ -139,17 +139,25 @@ fn set_env(c: &mut k8s_openapi::api::core::v1::Container, var: &str, value: &str
 fn spc_asks<'c>(
     cfg: &Config<'c>,
     w: &Workload,
-    resource: &std::collections::BTreeMap<String, String>,
+    resource: &Annotations,
     spc: &str,
 ) -> Option<&'c str> {
-    let none = std::collections::BTreeMap::new();
-    let own = w.meta().annotations.as_ref().unwrap_or(&none);
+    let (own, template) = annotations(w);
+    upstream::spc_asked(cfg, own, template, resource, spc)
+}
+
+/// The annotations Reloader reads on `w`: its own and its pod template's (none where absent).
+fn annotations(w: &Workload) -> (&Annotations, &Annotations) {
+    static NONE: Annotations = Annotations::new();
+    let own = w.meta().annotations.as_ref().unwrap_or(&NONE);
     let template = (w.template())
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.annotations.as_ref())
-        .unwrap_or(&none);
-    upstream::spc_asked(cfg, own, template, resource, spc)
+        .unwrap_or(&NONE);
+    (own, template)
 }
+
+type Annotations = std::collections::BTreeMap<String, String>;
 
 /// What Reloader's variable stands for: a Secret, or a SecretProviderClass's pod status.
 #[derive(Clone, Copy)]
@@ -210,19 +218,9 @@ fn container_for(spec: &PodSpec, used: Used, auto: bool) -> Option<usize> {
 /// ShouldReload (the workload's annotations, else the pod template's; `reload` entries as
 /// anchored regexes: the chain's own matcher, FACTS §10): Some(true) through `auto` or
 /// `search`, which then need a container using the Secret, Some(false) when it is named.
-fn secret_asks(
-    cfg: &Config,
-    w: &Workload,
-    resource: &std::collections::BTreeMap<String, String>,
-    secret: &str,
-) -> Option<bool> {
+fn secret_asks(cfg: &Config, w: &Workload, resource: &Annotations, secret: &str) -> Option<bool> {
     use crate::reloader::{Restart, restart};
-    let none = std::collections::BTreeMap::new();
-    let own = w.meta().annotations.as_ref().unwrap_or(&none);
-    let template = (w.template())
-        .and_then(|t| t.metadata.as_ref())
-        .and_then(|m| m.annotations.as_ref())
-        .unwrap_or(&none);
+    let (own, template) = annotations(w);
     match restart(cfg, own, template, resource, secret)? {
         Restart::Named => Some(false),
         // `search` restarts as `auto` does (Reloader's AutoReload).
