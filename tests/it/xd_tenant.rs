@@ -33,6 +33,25 @@ fn lone<'a>(r: &'a Value, ns: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no lone SPC {ns}/{name}: {r}"))
 }
 
+/// The lone SPC of the worlds, pay/pay-kv, asserted broken.
+fn broken_pay_kv(r: &Value) -> &Value {
+    let spc = lone(r, "pay", "pay-kv");
+    assert_eq!(spc["status"], "broken", "{spc}");
+    spc
+}
+
+/// The one finding of `code`, asserted alone.
+fn the_one<'a>(r: &'a Value, code: &str) -> &'a Value {
+    let f = findings(r, code);
+    assert_eq!(f.len(), 1, "{r}");
+    f[0]
+}
+
+/// KVC404's fix for pay-kv: the identity's tenant, in the key the SPC has (no placeholder).
+fn edit_to_tenant_a() -> String {
+    format!("kubectl edit secretproviderclass pay-kv -n pay  # parameters.tenantId: {TENANT_A}")
+}
+
 fn healthy_shop(r: &Value) {
     let chains = r["chains"].as_array().unwrap();
     assert_eq!(chains.len(), 1, "{r}");
@@ -47,12 +66,9 @@ fn healthy_shop(r: &Value) {
 fn a_lone_spc_asking_another_tenant_for_its_identity_is_kvc404() {
     let r = world("lone-wrong");
     healthy_shop(&r);
-    let spc = lone(&r, "pay", "pay-kv");
-    assert_eq!(spc["status"], "broken", "{spc}");
+    let spc = broken_pay_kv(&r);
     assert_eq!(spc["codes"], serde_json::json!(["KVC404"]), "{spc}");
-    let f = findings(&r, "KVC404");
-    assert_eq!(f.len(), 1, "{r}");
-    let f = f[0];
+    let f = the_one(&r, "KVC404");
     assert_eq!(f["severity"], "error", "{f}");
     assert_eq!(f["resource"], "SecretProviderClass/pay-kv", "{f}");
     let message = f["message"].as_str().unwrap();
@@ -61,13 +77,7 @@ fn a_lone_spc_asking_another_tenant_for_its_identity_is_kvc404() {
         "{message}"
     );
     // The fix names the identity's tenant, in the key the SPC has: no placeholder.
-    assert_eq!(
-        f["fix"],
-        format!(
-            "kubectl edit secretproviderclass pay-kv -n pay  # parameters.tenantId: {TENANT_A}"
-        ),
-        "{f}"
-    );
+    assert_eq!(f["fix"], edit_to_tenant_a(), "{f}");
     assert_eq!(exit_code("xd-tenant-lone-wrong", &[]), Some(1));
 }
 
@@ -76,18 +86,9 @@ fn a_lone_spc_asking_another_tenant_for_its_identity_is_kvc404() {
 #[test]
 fn a_lone_identity_binding_spc_asking_another_tenant_is_kvc404() {
     let r = world("lone-binding");
-    let spc = lone(&r, "pay", "pay-kv");
-    assert_eq!(spc["status"], "broken", "{spc}");
-    let f = findings(&r, "KVC404");
-    assert_eq!(f.len(), 1, "{r}");
-    assert_eq!(
-        f[0]["fix"],
-        format!(
-            "kubectl edit secretproviderclass pay-kv -n pay  # parameters.tenantId: {TENANT_A}"
-        ),
-        "{}",
-        f[0]
-    );
+    broken_pay_kv(&r);
+    let f = the_one(&r, "KVC404");
+    assert_eq!(f["fix"], edit_to_tenant_a(), "{f}");
     assert_eq!(exit_code("xd-tenant-lone-binding", &[]), Some(1));
 }
 
@@ -100,12 +101,9 @@ fn a_lone_identity_binding_spc_asking_another_tenant_is_kvc404() {
 fn a_lone_spc_of_a_vault_in_another_tenant_is_kvc406_not_a_tenant_edit() {
     let r = world("lone-cross");
     healthy_shop(&r);
-    let spc = lone(&r, "pay", "pay-kv");
-    assert_eq!(spc["status"], "broken", "{spc}");
+    let spc = broken_pay_kv(&r);
     assert_eq!(spc["codes"], serde_json::json!(["KVC406"]), "{spc}");
-    let f = findings(&r, "KVC406");
-    assert_eq!(f.len(), 1, "{r}");
-    let f = f[0];
+    let f = the_one(&r, "KVC406");
     assert_eq!(f["severity"], "error", "{f}");
     assert_eq!(f["resource"], "KeyVault/kv-xdt-b", "{f}");
     let fix = f["fix"].as_str().unwrap();
@@ -131,9 +129,7 @@ fn a_node_identity_of_another_tenant_than_the_vault_is_kvc406_now() {
     assert_eq!(chains.len(), 1, "{r}");
     let federation = super::mmm_lab::link(&chains[0], "federation");
     assert_eq!(federation["status"], "broken", "{federation}");
-    let f = findings(&r, "KVC406");
-    assert_eq!(f.len(), 1, "{r}");
-    let f = f[0];
+    let f = the_one(&r, "KVC406");
     let message = f["message"].as_str().unwrap();
     assert!(
         message.contains("id-node") && message.contains(TENANT_A) && message.contains(TENANT_B),
@@ -165,8 +161,7 @@ fn a_node_identity_of_another_tenant_than_the_vault_is_kvc406_now() {
 #[test]
 fn a_lone_node_identity_spc_of_a_vault_in_another_tenant_is_kvc406() {
     let r = world("lone-node-identity");
-    let spc = lone(&r, "pay", "pay-kv");
-    assert_eq!(spc["status"], "broken", "{spc}");
+    let spc = broken_pay_kv(&r);
     assert!(
         (spc["codes"].as_array().unwrap().iter()).any(|c| c == "KVC406"),
         "{spc}"
