@@ -7,6 +7,7 @@ pub(crate) mod admission;
 pub(crate) mod auth_params;
 mod cloud;
 pub(crate) mod consumers;
+mod cross_tenant_first;
 pub(crate) mod env_config_maps;
 mod env_secret_entry;
 pub(crate) mod env_secret_typo;

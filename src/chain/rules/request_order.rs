@@ -115,6 +115,9 @@ pub(crate) fn mark(cx: &Ctx, links: &mut [Link]) {
         );
         return;
     }
+    // A credential mended on a managed identity that cannot reach the vault's tenant changes
+    // nothing: KVC406 first (audit XE-ident).
+    super::cross_tenant_first::mark(cx, links);
     if let Some((link, code)) =
         current(links, &[LinkKind::Identity, LinkKind::Federation], EXCHANGE)
     {
