@@ -48,3 +48,24 @@ fn a_vault_of_another_tenant_comes_before_the_managed_identitys_credential() {
     let chain = &r["chains"][0];
     assert_eq!(chain["status"], "broken", "{chain}");
 }
+
+/// FACTS §6: the webhook injects the account's client-id and tenant-id annotations, and the app
+/// asks for the one at the other. Here they name id-other and its own tenant B, which agree
+/// (FACTS §11: an identity lives in its home tenant), while the SPC mounts as id-api of tenant
+/// A (FACTS §5: the mount reads neither annotation). So the app and the mount are different
+/// identities (KVC204), and nothing holds a tenant its identity does not live in: no KVC206.
+/// KVC204's fix moves the account to id-api: with its client id alone the app would ask for
+/// id-api at tenant B (AADSTS700016), so the fix sets id-api's tenant A too.
+#[test]
+fn an_account_naming_another_identity_with_that_identitys_tenant_is_one_cause() {
+    const ID_API: &str = "0b9c5e1a-7d2f-4c3e-9a8b-1f2e3d4c5b6a";
+    const TENANT_A: &str = "5c7e1f2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b";
+    let r = report("xe-ident-sa-other-identity.yaml", CANARY);
+    assert!(findings(&r, "KVC206").is_empty(), "{r:#}");
+    let fix = the_one(&r, "KVC204")["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&format!("azure.workload.identity/client-id={ID_API}"))
+            && fix.contains(&format!("azure.workload.identity/tenant-id={TENANT_A}")),
+        "{fix}"
+    );
+}

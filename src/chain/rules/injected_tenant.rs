@@ -3,6 +3,11 @@
 //! cluster's tenant — at CREATE only, and never over a variable a container already sets
 //! (FACTS §6). A managed identity exists only in its home tenant (FACTS §11), so the app's
 //! own token requests fail, whatever the mount (which uses the SPC's tenantID) does.
+//!
+//! The app asks for the identity its AZURE_CLIENT_ID names. Where that is another identity than
+//! the SPC's, the client id is the cause (KVC204), and its fix sets the tenant beside the client
+//! id ([`to_annotate`]): a second finding would judge the app's tenant against an identity the
+//! app does not use (audit XE-ident).
 
 use super::remedy;
 use super::service_account::{USE_LABEL, injected_env, same};
@@ -20,6 +25,10 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs, spc_clien
     let Some(held) = injected_env(cx.pod, "AZURE_TENANT_ID") else {
         return;
     };
+    let app_client = injected_env(cx.pod, "AZURE_CLIENT_ID");
+    if app_client.is_some_and(|c| !same(c, spc_client)) {
+        return;
+    }
     let Some(identity) = cx.ix.identity(spc_client) else {
         return;
     };
@@ -57,6 +66,25 @@ pub(super) fn check(cx: &Ctx, link: &mut Link, sa: &ServiceAccountObs, spc_clien
     );
     f.fix = fix.into();
     link.findings.push(f);
+}
+
+/// ` azure.workload.identity/tenant-id=<home>` to annotate beside the client id of identity
+/// `client` (KVC204's fix), where the tenant pods created now would hold is not its home: the
+/// account's annotation, else the webhook's default, the cluster's tenant (FACTS §6). Annotated
+/// with the client id alone, the app would ask for that identity at another tenant
+/// (AADSTS700016, FACTS §11). Empty where the tenant agrees or a side is unknown.
+pub(crate) fn to_annotate(cx: &Ctx, sa: Option<&ServiceAccountObs>, client: &str) -> String {
+    let Some(home) = cx.ix.identity(client).map(|i| i.tenant_id.as_str()) else {
+        return String::new();
+    };
+    let annotated = sa.and_then(|sa| sa.annotations.get(TENANT_ANNOTATION));
+    let injected = annotated
+        .map(String::as_str)
+        .or_else(|| remedy::cluster_tenant(cx));
+    match injected {
+        Some(t) if !home.is_empty() && !same(t, home) => format!(" {TENANT_ANNOTATION}={home}"),
+        _ => String::new(),
+    }
 }
 
 /// The containers whose own spec sets AZURE_TENANT_ID to the value the pod holds: the

@@ -19,7 +19,7 @@ pub(crate) mod history;
 pub(crate) mod identity;
 mod identity_proof;
 pub(crate) mod identity_side;
-mod injected_tenant;
+pub(crate) mod injected_tenant;
 pub(crate) mod lone_federation;
 mod miscased;
 pub(crate) mod mount;

@@ -168,8 +168,20 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
             // The webhook mutates pods on CREATE only (FACTS §6): running pods keep what
             // they were given until they are replaced.
             {
+                // KVC204 moves the account to the SPC's identity: its tenant too, where the
+                // pods would be given another (audit XE-ident).
+                let tenant = match code {
+                    KVC204 => crate::chain::rules::injected_tenant::to_annotate(
+                        cx,
+                        (cx.ix.service_accounts)
+                            .get(&(ns, cx.pod.service_account.as_str()))
+                            .copied(),
+                        &client_id(cx),
+                    ),
+                    _ => String::new(),
+                };
                 let annotate = format!(
-                    "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={} --overwrite",
+                    "kubectl annotate serviceaccount {} -n {ns} azure.workload.identity/client-id={}{tenant} --overwrite",
                     cx.pod.service_account,
                     client_word(cx)
                 );
