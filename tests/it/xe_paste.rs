@@ -195,3 +195,51 @@ fn an_empty_subnet_lookup_stops_before_the_private_endpoint() {
         "{stderr}"
     );
 }
+
+/// XE5: moving a node-identity SPC to workload identity grants the identity its role on the
+/// vault, whose id kvchain did not read. When `az keyvault show` prints nothing (the vault in a
+/// subscription az is not set to), `--scope ""` is no scope: azure-cli's `_build_role_scope`
+/// (`role/custom.py`) then assigns at az's current subscription, the role on every vault there.
+/// The id is held and the line stops before any assignment, naming what to set.
+#[test]
+fn an_empty_vault_id_grants_no_role_at_the_subscription() {
+    if !bash_present() {
+        return;
+    }
+    let r = check_json(&[
+        "--lab",
+        "tests/fixtures/lab/xb-facts-vm-identity-federated.yaml",
+    ]);
+    let fix = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == "KVC303")
+        .find_map(|f| f["fix"].as_str())
+        .unwrap_or_else(|| panic!("no KVC303: {r:#}"));
+    assert!(fix.contains("az role assignment create"), "{fix}");
+    let principal = "*\"identity show\"*principalId*) echo 8b7a6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d ;;";
+    let p = crate::paste_kit::paste(fix, principal, "");
+    assert!(
+        p.called("az [role] [assignment] [create]").is_empty(),
+        "{fix}\n{:#?}",
+        p.calls
+    );
+    assert!(
+        p.stderr.contains("VAULT_ID: az keyvault show printed no id of the Key Vault: az account set to the subscription of the vault"),
+        "{}",
+        p.stderr
+    );
+    // The vault found: the role is assigned on it, and only there.
+    let vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-xbf";
+    let p = crate::paste_kit::paste(
+        fix,
+        &format!("{principal}\n*\"keyvault show\"*) echo {vault} ;;"),
+        "",
+    );
+    assert_eq!(
+        p.called("az [role] [assignment] [create]"),
+        [format!(
+            "az [role] [assignment] [create] [--assignee-object-id] [8b7a6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d] [--assignee-principal-type] [ServicePrincipal] [--role] [Key Vault Secrets User] [--scope] [{vault}]"
+        )],
+        "{fix}\n{:#?}",
+        p.calls
+    );
+}

@@ -62,7 +62,7 @@ pub(crate) use free_path::{free_mount_path, free_volume_name};
 pub(crate) use from_event::from_event;
 pub(crate) use guard::{guard_unset, required};
 pub(crate) use helm::driver_upgrade;
-pub(crate) use node_rg::{node_rg, node_vmss, pod_node_pool};
+pub(crate) use node_rg::{looked_up, node_rg, node_vmss, pod_node_pool};
 pub(crate) use owner::{edit_owner, edit_pod_owner, mount_as_directory, set_env};
 pub(crate) use paused::{Hold, reloader_held, reloader_held_in, rolled_in, rolled_in_later};
 pub(crate) use reloader::{on_delete_commands, partition_commands, resume_commands};

@@ -64,7 +64,7 @@ pub(crate) fn node_rg(cx: &Ctx) -> NodeRg {
 /// `VAR="$(lookup)" && : "${VAR:?message}"`: `lookup`'s output held in `var`, the line stopped
 /// with `message` when it is empty (bash manual, "Shell Parameter Expansion": `${V:?word}`
 /// writes word and a non-interactive shell exits). `message` starts `az … printed no …`.
-fn looked_up(var: &str, lookup: &str, message: &str) -> String {
+pub(crate) fn looked_up(var: &str, lookup: &str, message: &str) -> String {
     debug_assert!(!message.contains(['"', '$', '\'', '}', '\\', '`']));
     format!("{var}=\"$({lookup})\" && : \"${{{var}:?{message}}}\"")
 }
