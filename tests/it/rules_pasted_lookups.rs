@@ -80,8 +80,9 @@ fn t2_on_a_helm_driver_the_fix_names_an_identity_the_scale_set_holds() {
         !fix.contains("azureKeyvaultSecretsProvider") && !fix.contains("add-on"),
         "{fix}"
     );
+    // The node resource group looked up first (no node read, audit XE-paste).
     let arms = format!(
-        "*\"vmss show\"*aks-nodepool1-12345678-vmss*userAssignedIdentities*) echo {HELD} ;;"
+        "*\"vmss show\"*aks-nodepool1-12345678-vmss*userAssignedIdentities*) echo {HELD} ;;\n*\"aks show\"*nodeResourceGroup*) echo MC_rg-aks_aks_eastus ;;"
     );
     let p = paste(&fix, &arms, "");
     let patch =
