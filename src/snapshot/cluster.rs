@@ -47,6 +47,10 @@ pub struct NodeObs {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub taints: Vec<TaintObs>,
+    /// `spec.providerID`, where the cloud provider set it: on AKS the node's VM, which names
+    /// the node resource group and scale set ([`super::node_vm`]). Empty where not read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provider_id: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,6 +21,7 @@ pub mod items;
 mod kube;
 pub mod mounts;
 mod namespace;
+mod node_vm;
 mod reloader;
 mod workload;
 pub use namespace::Presence;
@@ -41,6 +42,7 @@ pub use cluster::*;
 pub use csi::*;
 pub use env_reads::{SecretEnv, SecretEnvRead};
 pub use kube::*;
+pub use node_vm::{NodeVm, node_vm};
 pub use reloader::{
     ReloaderFacts, ReloaderObs, ReloaderSeen, Runs, Watched, reloader_acting, reloader_acting_for,
     reloader_runs, reloader_runs_for,

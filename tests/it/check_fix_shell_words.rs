@@ -65,8 +65,8 @@ fn a_vault_name_unfit_for_a_shell_becomes_a_variable_in_every_command() {
             .unwrap_or_else(|| panic!("{vault}: KVC303 in {found:?}"));
         assert!(
             migration.2.contains(
-                "--scope \"$(az keyvault show -n \"$KEYVAULT_NAME\" --query id -o tsv)\""
-            ),
+                "VAULT_ID=\"$(az keyvault show -n \"$KEYVAULT_NAME\" --query id -o tsv)\" && "
+            ) && migration.2.contains("--scope \"$VAULT_ID\""),
             "{vault}: {}",
             migration.2
         );

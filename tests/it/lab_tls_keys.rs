@@ -221,7 +221,9 @@ fn lab_tls_keys_the_fix_grants_the_secret_read_it_needs() {
         f[0].fix
             .rsplit("[ -n \"$PRINCIPAL\" ] && ")
             .next()
-            .is_some_and(|grant| grant.starts_with("az role assignment create "))
+            // The vault's id held and tested first (audit XE-paste).
+            .is_some_and(|grant| grant.starts_with("VAULT_ID=\"$(az keyvault show ")
+                && grant.contains("}\" && az role assignment create "))
             && f[0].fix.contains("--role \"Key Vault Secrets User\"")
             && f[0]
                 .fix

@@ -414,3 +414,4 @@ mod xd_paste;
 mod xd_tenant;
 mod xd_tui;
 mod xe_ident;
+mod xe_paste;

@@ -67,7 +67,9 @@ fn an_rbac_deny_gets_the_role_for_the_object_type() {
     // A principal looked up is read and tested non-empty first (audit V4).
     let grant = fix.rsplit("[ -n \"$PRINCIPAL\" ] && ").next().unwrap();
     assert!(
-        grant.starts_with("az role assignment create ")
+        // The vault's id held and tested first (audit XE-paste).
+        grant.starts_with("VAULT_ID=\"$(az keyvault show ")
+            && grant.contains("}\" && az role assignment create ")
             && fix.contains("--role \"Key Vault Certificate User\""),
         "{fix}"
     );

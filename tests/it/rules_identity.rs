@@ -101,7 +101,7 @@ fn vm_identity_without_a_user_assigned_id_is_the_scale_sets_own_and_unknown() {
     );
     assert!(!f.message.contains("kubelet"), "{}", f.message);
     assert!(
-        crate::xd_paste::after_guards(&f.confirm).starts_with("az vmss list -g "),
+        crate::xd_paste::after_guards(&f.confirm).contains(" && az vmss list -g \"$NODE_RG\" "),
         "{}",
         f.confirm
     );

@@ -100,7 +100,7 @@ fn a_deadline_to_a_private_vault_is_the_private_dns_zone() {
     // The cluster's VNet, also on the AKS-managed VNet (an empty vnetSubnetId): the node
     // resource group's, never `-v ""` (audit T4).
     assert!(
-        f.fix.contains("[ -n \"$SUBNET\" ] || SUBNET=")
+        f.fix.contains("[ -n \"$SUBNET\" ] || { NODE_RG=")
             && f.fix.contains("-v \"${SUBNET%/subnets/*}\""),
         "{}",
         f.fix
@@ -253,10 +253,17 @@ fn the_node_subnet_rule_finds_a_managed_vnet_subnet_and_enables_its_service_endp
         assert!(endpoint < rule, "the endpoint first: {}", f.fix);
         let fallback = f
             .fix
-            .find("[ -n \"$SUBNET\" ] || SUBNET=\"$(az network vnet list -g \"$(az aks show -g")
+            .find("[ -n \"$SUBNET\" ] || { NODE_RG=\"$(az aks show -g")
             .unwrap_or_else(|| panic!("{}", f.fix));
         assert!(fallback < endpoint, "{}", f.fix);
         assert!(f.fix.contains("--query nodeResourceGroup"), "{}", f.fix);
+        // The node resource group held and tested before the VNet lookup (audit XE-paste).
+        assert!(
+            f.fix
+                .contains("SUBNET=\"$(az network vnet list -g \"$NODE_RG\" "),
+            "{}",
+            f.fix
+        );
         // History expansion in an interactive shell: no `!` in what is pasted.
         assert!(!f.fix.contains('!'), "{}", f.fix);
     }

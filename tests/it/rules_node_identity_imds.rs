@@ -61,7 +61,10 @@ fn an_identity_the_scale_set_lacks_is_one_identity_cause_fixed_on_the_scale_set(
     );
     assert!(f.message.contains("not assigned"), "{}", f.message);
     assert!(
-        crate::xd_paste::after_guards(&f.fix).starts_with("az vmss identity assign "),
+        // The node resource group held first (no node read), then the assignment there.
+        crate::xd_paste::after_guards(&f.fix).starts_with("NODE_RG=\"$(az aks show ")
+            && f.fix
+                .contains(" && az vmss identity assign -g \"$NODE_RG\" "),
         "{}",
         f.fix
     );

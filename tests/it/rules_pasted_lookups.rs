@@ -44,15 +44,25 @@ fn t1_an_unread_identity_is_assigned_to_the_scale_set_by_its_client_id() {
     let mut s = node_identity_failing(OTHER_CLIENT);
     azure_unread(&mut s);
     let fix = kvc301(&s);
-    let p = paste(&fix, &by_client_id(OTHER_CLIENT), "");
+    // The node resource group looked up (the snapshot read no node): the scale set is
+    // assigned in the group az names, never in `-g ""` (audit XE-paste).
+    let node_rg = "*\"aks show\"*nodeResourceGroup*) echo MC_rg-aks_aks_eastus ;;";
+    let p = paste(
+        &fix,
+        &format!("{}\n{node_rg}", by_client_id(OTHER_CLIENT)),
+        "",
+    );
     assert_eq!(
         p.called("az [vmss] [identity] [assign]"),
         [format!(
-            "az [vmss] [identity] [assign] [-g] [] [-n] [aks-nodepool1-12345678-vmss] [--identities] [{ID_RESOURCE}]"
+            "az [vmss] [identity] [assign] [-g] [MC_rg-aks_aks_eastus] [-n] [aks-nodepool1-12345678-vmss] [--identities] [{ID_RESOURCE}]"
         )],
         "{fix}\n{:#?}",
         p.calls
     );
+    // The group looked up prints nothing: nothing is assigned anywhere.
+    let p = paste(&fix, &by_client_id(OTHER_CLIENT), "");
+    assert!(p.called("az [vmss]").is_empty(), "{fix}\n{:#?}", p.calls);
     // No identity has that clientId: nothing is assigned (`--identities ""` names none).
     let p = paste(&fix, "", "");
     assert!(
@@ -70,8 +80,9 @@ fn t2_on_a_helm_driver_the_fix_names_an_identity_the_scale_set_holds() {
         !fix.contains("azureKeyvaultSecretsProvider") && !fix.contains("add-on"),
         "{fix}"
     );
+    // The node resource group looked up first (no node read, audit XE-paste).
     let arms = format!(
-        "*\"vmss show\"*aks-nodepool1-12345678-vmss*userAssignedIdentities*) echo {HELD} ;;"
+        "*\"vmss show\"*aks-nodepool1-12345678-vmss*userAssignedIdentities*) echo {HELD} ;;\n*\"aks show\"*nodeResourceGroup*) echo MC_rg-aks_aks_eastus ;;"
     );
     let p = paste(&fix, &arms, "");
     let patch =

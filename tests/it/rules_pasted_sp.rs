@@ -59,6 +59,9 @@ fn t3_an_access_policy_403_grants_the_caller_it_names() {
     );
 }
 
+/// `az keyvault show` answering the vault's id.
+const VAULT_ARM: &str = "*\"keyvault show\"*) echo /subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-shop ;;";
+
 #[test]
 fn t3_an_rbac_403_grants_the_caller_it_names() {
     let fix = kvc501(&forbidden(
@@ -67,7 +70,8 @@ fn t3_an_rbac_403_grants_the_caller_it_names() {
         ),
         "ForbiddenByRbac",
     ));
-    let p = paste(&fix, "", "");
+    // The vault's id, held before the grant (audit XE-paste).
+    let p = paste(&fix, VAULT_ARM, "");
     let grants = p.called("az [role] [assignment] [create]");
     assert_eq!(grants.len(), 1, "{fix}\n{:#?}", p.calls);
     assert!(
@@ -84,7 +88,8 @@ fn t3_a_403_naming_no_caller_grants_the_secrets_service_principal() {
         "ForbiddenByRbac",
     ));
     // kubectl prints the Secret's base64 clientid; az knows its service principal.
-    let arms = format!("\"ad sp show --id {APP_ID} --query id -o tsv\") echo {SP_ID} ;;");
+    let arms =
+        format!("\"ad sp show --id {APP_ID} --query id -o tsv\") echo {SP_ID} ;;\n{VAULT_ARM}");
     let p = paste_kube(
         &fix,
         &arms,

@@ -162,6 +162,7 @@ fn a_pod_bound_to_a_node_that_does_not_exist_is_a_pod_error_not_mounting() {
         name: NODE.into(),
         labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
         taints: vec![],
+        ..NodeObs::default()
     }]);
     let c = one(&s);
     let f = find(&c, Code::KVC107);

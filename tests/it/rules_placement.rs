@@ -32,6 +32,7 @@ fn node(name: &str, labels: &[(&str, &str)]) -> NodeObs {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         taints: vec![],
+        ..NodeObs::default()
     }
 }
 

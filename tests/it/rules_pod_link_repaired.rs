@@ -45,6 +45,7 @@ pub(crate) fn addon_on_linux_node(s: &mut Snapshot, taints: Vec<TaintObs>) {
         name: NODE.into(),
         labels: linux(),
         taints,
+        ..NodeObs::default()
     }]);
     let set = |name: &str, provider: bool| PlacementObs {
         daemonset: format!("kube-system/{name}"),

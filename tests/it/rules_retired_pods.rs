@@ -272,6 +272,7 @@ fn a_live_pod_on_a_removed_node_is_a_warning_without_a_template_edit() {
         name: "aks-nodepool1-00000000-vmss000000".into(),
         labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
         taints: vec![],
+        ..NodeObs::default()
     }]);
     let chains = diagnose(&s);
     let f = chains

@@ -99,6 +99,7 @@ fn first_on_windows(retire: Option<Retire>) -> Snapshot {
             name: "akswin000000".into(),
             labels: [("kubernetes.io/os".to_string(), "windows".to_string())].into(),
             taints: Vec::new(),
+            ..NodeObs::default()
         });
     }
     let pod = tk::pod_mut(&mut s, APP);

@@ -81,6 +81,7 @@ fn kvc104_a_taint_the_driver_does_not_tolerate_is_fixed_by_a_toleration() {
             value: "gpu".into(),
             effect: "NoSchedule".into(),
         }],
+        ..NodeObs::default()
     }]);
     let set = |name: &str, provider: bool| PlacementObs {
         daemonset: format!("kube-system/{name}"),
@@ -133,6 +134,7 @@ fn kvc104_a_daemonset_that_selects_no_node_is_fixed_on_the_daemonset() {
         name: node.to_string(),
         labels: [("kubernetes.io/os".to_string(), "linux".to_string())].into(),
         taints: vec![],
+        ..NodeObs::default()
     }]);
     let set = |name: &str, provider: bool, selector: &[(&str, &str)]| PlacementObs {
         daemonset: format!("kube-system/{name}"),

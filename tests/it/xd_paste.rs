@@ -17,7 +17,7 @@ use crate::xc_paste::{in_four, lab_worlds};
 /// Stand-ins for the programs the commands run, as shell functions: `az` answers `az_does`
 /// (nothing, a word, `true` for an `= true` test, or a failure for the `||` branches), the
 /// rest succeed with no output.
-fn stubs(az_does: &str) -> String {
+pub(crate) fn stubs(az_does: &str) -> String {
     format!(
         "az() {{ {az_does} }}; kubectl() {{ return 0; }}; helm() {{ return 0; }}; jq() {{ return 0; }}; base64() {{ return 0; }}\n"
     )
@@ -73,6 +73,16 @@ fn unset_reads(text: &str) -> Vec<String> {
                     if !set.contains(&name) && message.starts_with(&format!("set {name} to ")) =>
                 {
                     set.push(name)
+                }
+                // A lookup az answered with nothing, held in a variable and stopped there with
+                // what printed nothing (`NODE_RG: az aks show printed no …`, audit XE-paste):
+                // the loud stop the line should make, not a variable left unset.
+                Some((_, message))
+                    if matches!(az, "return 0;" | "return 1;")
+                        && message.starts_with("az ")
+                        && message.contains(" printed no ") =>
+                {
+                    break;
                 }
                 Some((name, message)) => {
                     faults.push(format!("{name} stops the line: {message}"));

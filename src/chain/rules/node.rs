@@ -439,6 +439,7 @@ pub(crate) fn windows_unscheduled(cx: &Ctx) -> Option<Finding> {
                 name: "windows".into(),
                 labels: [("kubernetes.io/os".to_string(), "windows".to_string())].into(),
                 taints: Vec::new(),
+                ..NodeObs::default()
             };
             let (missing, mut evidence) =
                 missing_on(placement, &windows, super::provider::is_azure(cx));
@@ -497,6 +498,7 @@ mod tests {
                     effect: e.to_string(),
                 })
                 .collect(),
+            ..NodeObs::default()
         }
     }
 

@@ -7,18 +7,11 @@
 //! fault is userAssignedIdentityID (it names no identity), or the scale set (the identity is
 //! not assigned to it): one cause on the Identity link, the event its evidence (KVC301).
 
-use super::remedy::{aks_args, identity_by_client, install, sh_word};
+use super::remedy::{aks_args, identity_by_client, install, node_rg, node_vmss, sh_word};
 use crate::chain::catalog::Code;
 use crate::chain::context::{AuthMode, Ctx};
 use crate::chain::model::Finding;
 use crate::snapshot::DriverInstall;
-
-/// The scale set of an AKS node (`aks-<pool>-<id>-vmss000000` → `aks-<pool>-<id>-vmss`).
-fn scale_set(node: &str) -> Option<&str> {
-    super::remedy::node_pool(node)?;
-    let at = node.rfind("vmss")? + "vmss".len();
-    Some(&node[..at])
-}
 
 /// userAssignedIdentityID, if the SPC (with the volume's attributes) names one.
 fn named<'a>(cx: &'a Ctx) -> Option<&'a str> {
@@ -26,14 +19,6 @@ fn named<'a>(cx: &'a Ctx) -> Option<&'a str> {
         AuthMode::VmIdentity { user_assigned } => user_assigned.as_deref(),
         _ => None,
     }
-}
-
-/// The node resource group, as a quoted command substitution.
-fn node_rg(cx: &Ctx) -> String {
-    format!(
-        "\"$(az aks show {} --query nodeResourceGroup -o tsv)\"",
-        aks_args(cx)
-    )
 }
 
 /// Set userAssignedIdentityID to an identity the node pools already hold: the AKS add-on's
@@ -44,68 +29,63 @@ fn node_rg(cx: &Ctx) -> String {
 /// would move the SPC to the scale set's system-assigned identity (FACTS §5). A merge patch
 /// in double quotes, so `$ID` expands when pasted.
 fn use_held_identity(cx: &Ctx) -> String {
-    let (lookup, whose) = if install(cx) == Some(DriverInstall::AksAddon) {
-        (
-            format!(
-                "az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity.clientId -o tsv",
-                aks_args(cx)
-            ),
-            "the AKS add-on's identity, assigned to the node pools by AKS".to_string(),
-        )
-    } else {
-        let lookup = match node_vmss(cx) {
-            Some(vmss) => format!(
-                "az vmss show -g {} -n {vmss} --query \"values(identity.userAssignedIdentities)[0].clientId\" -o tsv",
-                node_rg(cx)
-            ),
-            None => format!(
-                "az vmss list -g {} --query \"values([0].identity.userAssignedIdentities)[0].clientId\" -o tsv",
-                node_rg(cx)
-            ),
-        };
-        let of = node_vmss(cx).unwrap_or_else(|| "of the node pool".to_string());
-        (
-            lookup,
-            format!("an identity the scale set {of} already holds"),
-        )
-    };
-    // A controller-owned SPC is changed through its owner (audit TT6): the whole chain is
-    // the note, as the lookup serves the patch alone.
-    super::remedy::unless_controlled(
-        cx,
+    let patch = |lookup: &str, whose: &str| {
         format!(
             "ID=\"$({lookup})\" && [ -n \"$ID\" ] && kubectl patch secretproviderclass {} -n {} --type merge -p \"{{\\\"spec\\\":{{\\\"parameters\\\":{{\\\"userAssignedIdentityID\\\":\\\"$ID\\\"}}}}}}\"  # {whose}; it needs read access on the vault",
             sh_word(cx.spc_name),
             cx.ns(),
-        ),
-    )
-}
-
-/// The scale set of the pod's node, as a shell word, when the snapshot names the node.
-fn node_vmss(cx: &Ctx) -> Option<String> {
-    (cx.pod.node.as_deref())
-        .and_then(scale_set)
-        .map(|s| sh_word(s).into_owned())
+        )
+    };
+    let command = if install(cx) == Some(DriverInstall::AksAddon) {
+        patch(
+            &format!(
+                "az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity.clientId -o tsv",
+                aks_args(cx)
+            ),
+            "the AKS add-on's identity, assigned to the node pools by AKS",
+        )
+    } else {
+        let rg = node_rg(cx);
+        let lookup = match node_vmss(cx) {
+            Some(vmss) => format!(
+                "az vmss show {} -n {vmss} --query \"values(identity.userAssignedIdentities)[0].clientId\" -o tsv",
+                rg.args
+            ),
+            None => format!(
+                "az vmss list {} --query \"values([0].identity.userAssignedIdentities)[0].clientId\" -o tsv",
+                rg.args
+            ),
+        };
+        let of = node_vmss(cx).unwrap_or_else(|| "of the node pool".to_string());
+        rg.before(&patch(
+            &lookup,
+            &format!("an identity the scale set {of} already holds"),
+        ))
+    };
+    // A controller-owned SPC is changed through its owner (audit TT6): the whole chain is
+    // the note, as the lookup serves the patch alone.
+    super::remedy::unless_controlled(cx, command)
 }
 
 /// Assign the identity with clientId `client` to the scale set of the pod's node. Looked up
 /// by clientId when not observed, and tested non-empty: `--identities ""` names none.
 fn assign_to_scale_set(cx: &Ctx, client: &str) -> String {
     let vmss = node_vmss(cx).unwrap_or_else(|| "\"$NODEPOOL_VMSS\"".to_string());
+    let rg = node_rg(cx);
     let assign = |id: &str| {
         format!(
-            "az vmss identity assign -g {} -n {vmss} --identities {id}  # every node pool the pods run on",
-            node_rg(cx)
+            "az vmss identity assign {} -n {vmss} --identities {id}  # every node pool the pods run on",
+            rg.args
         )
     };
-    match cx.identity {
+    rg.before(&match cx.identity {
         Some(i) if !i.resource_id.is_empty() => assign(&sh_word(&i.resource_id)),
         _ => format!(
             "ID={} && [ -n \"$ID\" ] && {}",
             identity_by_client(client, "id"),
             assign("\"$ID\"")
         ),
-    }
+    })
 }
 
 /// KVC301 from the objects: userAssignedIdentityID names no managed identity kvchain can see
@@ -132,10 +112,11 @@ pub(super) fn missing(cx: &Ctx, client: &str) -> Finding {
 
 /// What shows the identities the node pool's scale sets hold, beside the one named.
 fn confirm(cx: &Ctx, client: Option<&str>) -> String {
-    let sets = format!(
-        "az vmss list -g {} --query \"[].{{vmss:name,identities:identity.userAssignedIdentities}}\" -o json",
-        node_rg(cx)
-    );
+    let rg = node_rg(cx);
+    let sets = rg.before(&format!(
+        "az vmss list {} --query \"[].{{vmss:name,identities:identity.userAssignedIdentities}}\" -o json",
+        rg.args
+    ));
     match client {
         Some(c) => format!(
             "{}; {sets}",

@@ -221,6 +221,9 @@ pub fn node(n: &k8s_openapi::api::core::v1::Node) -> NodeObs {
                 effect: t.effect.clone(),
             })
             .collect(),
+        provider_id: (n.spec.as_ref())
+            .and_then(|s| s.provider_id.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -22,6 +22,7 @@ pub fn lab_nodes(cluster: &ClusterSpec, declared: &[Node]) -> Vec<NodeObs> {
         name: cluster.node.clone(),
         labels: [(OS_LABEL.to_string(), "linux".to_string())].into(),
         taints: Vec::new(),
+        ..NodeObs::default()
     };
     std::iter::once(default)
         .chain(declared.iter().map(crate::snapshot::convert::node))
@@ -241,6 +242,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            ..NodeObs::default()
         }
     }
 

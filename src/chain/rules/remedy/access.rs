@@ -213,18 +213,35 @@ pub(crate) fn grant_roles(cx: &Ctx, roles: &[&str]) -> String {
     with_principal(&principal(cx), |who| grant_roles_to(cx, who, roles))
 }
 
-/// `az role assignment create` of each role for `principal` (a shell word) on the vault.
+/// `az role assignment create` of each role for `principal` (a shell word) on the vault. The
+/// vault's id not observed, it is looked up first into `VAULT_ID` and the line stops when the
+/// lookup prints nothing (the vault in a subscription az is not set to): as an argument,
+/// `--scope ""` is no scope, and az then assigns at its current subscription (azure-cli
+/// `role/custom.py`, `_build_role_scope`: an empty scope is the subscription's), granting the
+/// role on every vault there (audit XE-paste).
 pub(crate) fn grant_roles_to(cx: &Ctx, principal: &str, roles: &[&str]) -> String {
-    roles
-        .iter()
+    let known = cx.vault.filter(|v| !v.resource_id.is_empty());
+    let scope = known.map_or("\"$VAULT_ID\"", |v| v.resource_id.as_str());
+    let grants = (roles.iter())
         .map(|role| {
             format!(
-                "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {}",
-                vault_scope(cx)
+                "az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope {scope}"
             )
         })
         .collect::<Vec<_>>()
-        .join(" && ")
+        .join(" && ");
+    if known.is_some() || roles.is_empty() {
+        return grants;
+    }
+    let lookup = super::looked_up(
+        "VAULT_ID",
+        &format!(
+            "az keyvault show -n {} --query id -o tsv",
+            cx.keyvault_arg()
+        ),
+        "az keyvault show printed no id of the Key Vault: az account set to the subscription of the vault",
+    );
+    format!("{lookup} && {grants}")
 }
 
 /// What lets `principal` (a shell word) read the SPC's objects, in the vault's permission

@@ -243,7 +243,10 @@ pub(crate) fn commands(cx: &Ctx, code: Code) -> (String, String) {
                     format!("az aks show {} --query ingressProfile.webAppRouting.identity", aks_args(cx))
                 }
                 // The scale sets' own identity, where IMDS looks without a client id.
-                AuthMode::VmIdentity { user_assigned: None } => format!("az vmss list -g \"$(az aks show {} --query nodeResourceGroup -o tsv)\" --query \"[].{{vmss:name,identity:identity.type,principalId:identity.principalId}}\" -o table", aks_args(cx)),
+                AuthMode::VmIdentity { user_assigned: None } => {
+                    let rg = super::node_rg(cx);
+                    rg.before(&format!("az vmss list {} --query \"[].{{vmss:name,identity:identity.type,principalId:identity.principalId}}\" -o table", rg.args))
+                }
                 _ => format!("az aks show {} --query addonProfiles.azureKeyvaultSecretsProvider.identity", aks_args(cx)),
             },
             // Its own identity per workload, with what workload identity needs before the

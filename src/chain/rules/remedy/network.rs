@@ -3,7 +3,7 @@
 //! reach — behind a private endpoint, its private DNS zone not linked to the cluster's VNet
 //! (KVC505).
 
-use super::{aks_name, aks_rg, edit_spc, node_pool};
+use super::{aks_name, aks_rg, edit_spc, node_rg, pod_node_pool};
 use crate::chain::catalog::Code;
 use crate::chain::context::Ctx;
 use crate::chain::events::{Unreached, VaultUnreached};
@@ -374,17 +374,19 @@ pub(crate) fn vault_host(cx: &Ctx, vault: &str) -> String {
 
 /// Sets `SUBNET` to the id of the subnet of the pod's node pool. A pool on the AKS-managed
 /// VNet has no `vnetSubnetId` (it is empty, not an error): its subnet is then the one of the
-/// VNet AKS made in the node resource group.
+/// VNet AKS made in the node resource group ([`node_rg`]: from the nodes, else looked up
+/// there). Stopped when both print nothing: the commands after it would run with `""` for
+/// the subnet (audit XE-paste).
 fn node_subnet(cx: &Ctx) -> String {
     let (rg, name) = (aks_rg(cx), aks_name(cx));
-    let pool = cx
-        .pod
-        .node
-        .as_deref()
-        .and_then(node_pool)
-        .unwrap_or("nodepool1");
+    let pool = pod_node_pool(cx).unwrap_or("nodepool1");
+    let nodes = node_rg(cx);
+    let managed = nodes.before(&format!(
+        "SUBNET=\"$(az network vnet list {} --query \"[0].subnets[0].id\" -o tsv)\"",
+        nodes.args
+    ));
     format!(
-        "SUBNET=\"$(az aks nodepool show -g {rg} --cluster-name {name} -n {pool} --query vnetSubnetId -o tsv)\" && {{ [ -n \"$SUBNET\" ] || SUBNET=\"$(az network vnet list -g \"$(az aks show -g {rg} -n {name} --query nodeResourceGroup -o tsv)\" --query \"[0].subnets[0].id\" -o tsv)\"; }}"
+        "SUBNET=\"$(az aks nodepool show -g {rg} --cluster-name {name} -n {pool} --query vnetSubnetId -o tsv)\" && {{ [ -n \"$SUBNET\" ] || {{ {managed}; }}; }} && : \"${{SUBNET:?az printed no subnet of node pool {pool}: neither its vnetSubnetId nor a VNet in the node resource group}}\""
     )
 }
 
