@@ -281,3 +281,21 @@ fn a_claim_replaced_volume_s_spc_name_is_anonymized() {
     let at = text.find("claim_replaced").unwrap();
     assert!(!text.contains("zqledger"), "{}", &text[at..at + 600]);
 }
+
+/// A node's providerID names the node resource group and its scale set (audit XE-paste): names
+/// of the user's Azure estate, anonymized like the cluster's resource group and the node's
+/// name; the fixes the snapshot gives name the pseudonyms, the same up to the names.
+#[test]
+fn a_nodes_resource_group_and_scale_set_are_anonymized() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lab/xe-paste-node-rg-from-provider-id.yaml"
+    );
+    let snap = kvchain::source::lab::run_check(path, None).unwrap();
+    let text = file::to_string(&anonymize::anonymize_with(&snap, b"salt").unwrap(), true).unwrap();
+    for name in ["nodes-xep-custom", "aks-nodepool1-31415926-vmss"] {
+        assert!(text.contains("providerID") || text.contains("provider_id"));
+        assert!(!has_token(&text, name), "{name} left in:\n{text}");
+    }
+    assert_same_diagnosis("node resource group", &snap);
+}

@@ -5,7 +5,8 @@
 //! per-file salt so they cannot be reversed by hashing guesses). Names are collected from
 //! every place of the typed snapshot that holds one (namespaces, workloads, service accounts,
 //! SPCs, Secrets, containers, nodes, vaults, every object a vault lists, identities,
-//! credentials, the namespace and service account of every FIC subject, resource groups) and
+//! credentials, the namespace and service account of every FIC subject, resource groups, the
+//! node resource group and scale set a node's providerID names) and
 //! then replaced wherever they occur as a whole token — also inside composite strings (pod
 //! names, SPCPS names, resource ids, event messages, URLs), so `api-7d9f-x2x` and the SPCPS
 //! `api-7d9f-x2x-shop-api-kv` stay joined. A name the file holds but that was not collected
@@ -208,6 +209,13 @@ fn collect(s: &Snapshot, n: &mut Names) {
     }
     for node in s.cluster.nodes.known().into_iter().flatten() {
         n.add("node", &node.name);
+        // Its providerID names the node resource group and scale set (audit XE-paste).
+        if let Some(vm) = node.vm() {
+            n.add("rg", vm.resource_group);
+            if let Some(scale_set) = vm.scale_set {
+                n.add("vmss", scale_set);
+            }
+        }
     }
     // Workloads first: a name shared with a service account reads as the app it is.
     for w in &s.workloads.items {
