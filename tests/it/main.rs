@@ -413,3 +413,4 @@ mod xc_tui;
 mod xd_paste;
 mod xd_tenant;
 mod xd_tui;
+mod xe_tui;
