@@ -6,7 +6,7 @@ use kvchain::action::timeline::StepState;
 use crate::actions_lab::{rotate, settled};
 
 /// A hop line's reason, `Never` or `Stuck`.
-fn reason(state: &StepState) -> &str {
+pub(crate) fn reason(state: &StepState) -> &str {
     match state {
         StepState::Never(w) | StepState::Stuck(w) => w,
         other => panic!("not a failed hop: {other:?}"),
