@@ -415,3 +415,4 @@ mod xd_tenant;
 mod xd_tui;
 mod xe_ident;
 mod xe_paste;
+mod xe_tui;

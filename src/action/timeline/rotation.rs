@@ -81,6 +81,9 @@ pub struct RotationWatch {
     /// one's name among them: their mount reads the latest version at creation, so no
     /// rotation poll is why it did not (FACTS §1, §11).
     made_after: BTreeSet<String>,
+    /// Pods there before the action with no SecretProviderClassPodStatus: never mounted, no
+    /// rotation poll is theirs; their mount reads the latest version when it succeeds.
+    unmounted: BTreeSet<String>,
     /// The pods rotation followed that a rollout has replaced: not counted on the hops.
     replaced: Replaced,
 }
@@ -122,6 +125,7 @@ impl RotationWatch {
             secret_data_before: BTreeMap::new(),
             followed_mounts: BTreeMap::new(),
             made_after: BTreeSet::new(),
+            unmounted: BTreeSet::new(),
             replaced: Replaced::default(),
         }
         .with_secret_data(before)
@@ -260,12 +264,11 @@ impl RotationWatch {
         let (failures, failed_mounts) = (&self.failures, &self.failed_mounts);
         let (seen, made_after) = (&self.secrets_seen, &self.made_after);
         let stuck = |key: &str| {
-            let new_pod = key
-                .split('|')
-                .next()
-                .is_some_and(|p| made_after.contains(p));
+            let of =
+                |set: &BTreeSet<String>| key.split('|').next().is_some_and(|p| set.contains(p));
             let secret = seen.get(key).copied().flatten();
-            stuck_reason(failures, failed_mounts, &poll, key, secret, new_pod)
+            let pod = (of(made_after), of(&self.unmounted));
+            stuck_reason(failures, failed_mounts, &poll, key, secret, pod)
         };
         // A consumer waiting on a synced Secret that never got the new value waits on that
         // hop: a restart reads the Secret as it is (FACTS §4, §11), Reloader sees no change.
@@ -381,6 +384,11 @@ impl RotationWatch {
                 && st.spc_name == spc.name
                 && st.earlier_pod(pod).is_none()
         });
+        // No status: this pod's volume never mounted (FACTS §1), so no rotation poll is its.
+        match status.is_none() && !created_after {
+            true => self.unmounted.insert(pod_key.clone()),
+            false => self.unmounted.remove(&pod_key),
+        };
 
         // Mounted version (SPCPS).
         let mount_key = format!("{pod_key}|mount");
@@ -401,7 +409,7 @@ impl RotationWatch {
                 "objectVersion pinned to {}",
                 object.object_version.as_deref().unwrap_or_default()
             )),
-            _ if rotation_off && !created_after => StepState::Never(
+            _ if rotation_off && !created_after && status.is_some() => StepState::Never(
                 "secret rotation is disabled in the driver (--enable-secret-rotation=false)".into(),
             ),
             _ => StepState::Waiting,

@@ -166,7 +166,7 @@ fn hop_verdict(hop: &str, keyed: &[(&str, &Step)]) -> Option<Step> {
         StepState::Unaffected(_) => 4,
         StepState::Done(_) => 5,
     };
-    let worst = steps.iter().min_by_key(|s| rank(&s.state))?;
+    let (worst_key, worst) = keyed.iter().min_by_key(|(_, s)| rank(&s.state))?;
     let n = subjects.len();
     let reached = subjects.values().filter(|ok| **ok).count();
     // The worst step speaks for its subject; others not reached may need something else (a
@@ -183,15 +183,32 @@ fn hop_verdict(hop: &str, keyed: &[(&str, &Step)]) -> Option<Step> {
         .iter()
         .filter(|s| !matches!(s.state, StepState::Done(_) | StepState::Unaffected(_)))
         .all(|s| why_of(&s.state).is_some() && why_of(&s.state) == why_of(&worst.state));
+    // Which subjects have not the new value, by name (`pod pinned`, as its steps are
+    // labelled): "(0 of 2) ✗ never — …; 1 more of the 2 not reached" read as one pod where
+    // two had not, and named neither (audit XE-tui).
+    let name = |key: &str| {
+        let of = subject(key);
+        (keyed.iter())
+            .find(|(k, _)| subject(k) == of)
+            .map(|(_, s)| s.label.split_once(": ").map_or(&*s.label, |(a, _)| a))
+            .unwrap_or(key)
+            .to_string()
+    };
     let more = |why: &String| match others {
-        0 | 1 => why.clone(),
-        k if one_reason => format!(
-            "{why}; {} more of the {n} not reached, for the same reason",
-            k - 1
-        ),
+        _ if n == 1 => why.clone(),
+        0 | 1 => format!("{}: {why}", name(worst_key)),
+        k if one_reason && k == n => format!("none of the {n}: {why}"),
+        k if one_reason => format!("{k} of the {n}: {why}"),
+        // A pod's mount needs no restart: only consumers' steps name one.
         k => format!(
-            "{why}; {} more of the {n} not reached, each with its own reason and restart in the steps",
-            k - 1
+            "{}: {why}; {} more of the {n} not reached, each with its own reason{} in the steps",
+            name(worst_key),
+            k - 1,
+            if hop == "mounted file" {
+                ""
+            } else {
+                " and restart"
+            }
         ),
     };
     let state = match &worst.state {

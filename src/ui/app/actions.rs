@@ -60,22 +60,52 @@ impl App {
     /// `r` (re-stamp) and `M` (marker value): on an object row, or on a pod/SPC whose
     /// SecretProviderClass mounts exactly one secret.
     pub(super) fn offer_rotate(&mut self, marker: bool) {
-        let Some((chain, object)) = self.rotation_target() else {
-            return;
+        let (vault, name) = match self.rotation_plan() {
+            Ok(plan) => plan,
+            Err(why) => {
+                self.say(why, Level::Warn);
+                return;
+            }
         };
-        let Some(c) = self.chains.get(chain) else {
-            return;
+        let (prompt, typed) = if marker {
+            (
+                format!(
+                    "Write a MARKER value as a new version of secret {name} in vault {vault}. Every consumer will read the marker instead of the real value until the old value is written again: {restore} again on this object writes it back (offered when the timeline ends). Type the object name and press enter to confirm:",
+                    restore = self.keymap.hint(UiAction::RotateMarker),
+                ),
+                Some(String::new()),
+            )
+        } else {
+            (
+                format!(
+                    "Write a new version of secret {name} in vault {vault} (same value, re-stamped). y to confirm"
+                ),
+                None,
+            )
         };
-        let Some(o) = c.objects.get(object) else {
-            return;
+        self.mode = Mode::Confirm {
+            action: Action::Rotate {
+                vault,
+                object: name,
+                marker,
+            },
+            prompt,
+            typed,
+            scroll: 0,
         };
-        let Some(vault) = c.vault.clone() else {
-            self.say(
-                "rotate: the SecretProviderClass names no vault",
-                Level::Warn,
-            );
-            return;
-        };
+    }
+
+    /// The vault and secret a rotation test on the selected row writes, or the status line's
+    /// words for why `r` cannot act there. The status bar offers `r` where this is `Ok` (audit
+    /// XE-tui: it offered it on object rows only, though a pod whose SPC mounts one secret
+    /// rotates it, and on a key's row, which is refused); `--read-only` greys it instead.
+    pub fn rotation_plan(&self) -> Result<(String, String), String> {
+        let (chain, object) = self
+            .rotation_pick()
+            .map_err(|why| format!("rotate: {why}"))?;
+        let c = (self.chains.get(chain)).ok_or("rotate: the chain is no longer shown")?;
+        let o = (c.objects.get(object)).ok_or("rotate: the object is no longer shown")?;
+        let vault = (c.vault.clone()).ok_or("rotate: the SecretProviderClass names no vault")?;
         let backs_certificate = self
             .snapshot
             .as_deref()
@@ -85,50 +115,12 @@ impl App {
             ObjectType::parse(&o.object_type),
             o.pinned_version.as_deref(),
             backs_certificate,
-            self.read_only(),
+            // `--read-only` is refused before this (the key is greyed, and says so).
+            false,
         ) {
-            self.say(format!("rotate {}: refused: {why}", o.name), Level::Warn);
-            return;
+            return Err(format!("rotate {}: refused: {why}", o.name));
         }
-        let (prompt, typed) = if marker {
-            (
-                format!(
-                    "Write a MARKER value as a new version of secret {} in vault {vault}. Every consumer will read the marker instead of the real value until the old value is written again: {restore} again on this object writes it back (offered when the timeline ends). Type the object name and press enter to confirm:",
-                    o.name,
-                    restore = self.keymap.hint(UiAction::RotateMarker),
-                ),
-                Some(String::new()),
-            )
-        } else {
-            (
-                format!(
-                    "Write a new version of secret {} in vault {vault} (same value, re-stamped). y to confirm",
-                    o.name
-                ),
-                None,
-            )
-        };
-        self.mode = Mode::Confirm {
-            action: Action::Rotate {
-                vault: vault.to_string(),
-                object: o.name.to_string(),
-                marker,
-            },
-            prompt,
-            typed,
-            scroll: 0,
-        };
-    }
-
-    /// The (chain, object) a rotation applies to, or says on the status line why there is none.
-    fn rotation_target(&mut self) -> Option<(usize, usize)> {
-        match self.rotation_pick() {
-            Ok(target) => Some(target),
-            Err(why) => {
-                self.say(format!("rotate: {why}"), Level::Warn);
-                None
-            }
-        }
+        Ok((vault.to_string(), o.name.to_string()))
     }
 
     /// The (chain, object) a rotation applies to: the selected object row, or the only secret

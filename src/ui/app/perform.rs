@@ -73,8 +73,8 @@ impl App {
             },
             UiAction::NextPane => self.focus = self.focus.step(true, self.lesson.is_some()),
             UiAction::PrevPane => self.focus = self.focus.step(false, self.lesson.is_some()),
-            UiAction::LinkLeft => self.step_link(-1),
-            UiAction::LinkRight => self.step_link(1),
+            UiAction::LinkLeft => self.step_link(-1, None),
+            UiAction::LinkRight => self.step_link(1, None),
             UiAction::Filter => {
                 self.mode = Mode::Filter {
                     input: self.filter.text.clone(),
@@ -232,7 +232,8 @@ impl App {
                 let i = self.tree.selected as isize + delta;
                 self.move_to(i.max(0) as usize);
             }
-            Pane::Strip => self.step_link(delta.signum()),
+            // The strip's links are a row: the moving keys step them as ←/→ do.
+            Pane::Strip => self.step_link(delta.signum(), Some((UiAction::Down, UiAction::Up))),
             Pane::Detail => {
                 self.detail_scroll = (self.detail_scroll as isize + delta).clamp(0, 10_000) as u16
             }
@@ -248,7 +249,13 @@ impl App {
 
     fn move_to(&mut self, index: usize) {
         match self.focus {
-            Pane::Tree | Pane::Strip => {
+            // First / last link, as the moving keys step links there: the tree's first row
+            // was selected under the strip's focus, emptying the strip (audit XE-tui).
+            Pane::Strip => {
+                let delta = if index == 0 { -9 } else { 9 };
+                self.step_link(delta, Some((UiAction::Top, UiAction::Bottom)));
+            }
+            Pane::Tree => {
                 self.tree.select(index, &self.chains);
                 self.selection_changed();
             }
@@ -258,7 +265,10 @@ impl App {
         }
     }
 
-    fn step_link(&mut self, delta: isize) {
+    /// Select the link `delta` links away. `keys`: the pair of actions pressed when it was not
+    /// `←`/`→` (the moving keys while the strip has the focus), which the message names: `j`
+    /// on the strip said "←/→ link: select a pod" (audit XE-tui).
+    fn step_link(&mut self, delta: isize, keys: Option<(UiAction, UiAction)>) {
         // The links are a chain's: on a row of none the key moved nothing on screen and said
         // nothing (audit XD-tui). An SPC no pod mounts says why, as its pod keys do.
         if self.selected_chain().is_none() {
@@ -269,7 +279,16 @@ impl App {
                 ),
                 None => "select a pod (or its SPC or object row) first".into(),
             };
-            self.say(format!("←/→ link: {why}"), Level::Warn);
+            let text = match keys {
+                None => format!("←/→ link: {why}"),
+                Some((a, b)) => format!(
+                    "{}/{} on the link strip: {why}; {} returns to the tree",
+                    self.keymap.hint(a),
+                    self.keymap.hint(b),
+                    self.keymap.hint(UiAction::Collapse),
+                ),
+            };
+            self.say(text, Level::Warn);
             return;
         }
         let i = (self.link.index() as isize + delta).clamp(0, 8) as usize;

@@ -10,7 +10,6 @@ use crate::chain::Status;
 use crate::snapshot::SourceKind;
 use crate::ui::app::{App, Level, Mode};
 use crate::ui::keymap::UiAction;
-use crate::ui::tree::Row;
 
 use super::hang::cells;
 
@@ -194,55 +193,102 @@ fn line(app: &App, width: u16) -> Paragraph<'static> {
 
 /// Key hints for the current row, from the key table; disabled actions are shown greyed. Only
 /// whole hints that fit in `room` columns: `q qu` would read as a different key.
+///
+/// At 80 columns a lab's clock and the counts leave about 34 cells, which held `? help  /
+/// filter  → link` and none of the keys that act on the row (audit XE-tui). As k9s shows the
+/// few keys of the current view, the hints are chosen in [`offered`]'s order of what matters
+/// on the row — `?` first, as it lists every other key — and drawn in the key table's order.
 fn hints(app: &App, mut room: usize) -> Vec<Span<'static>> {
     let t = &app.theme;
-    let mut actions = vec![UiAction::Help, UiAction::Filter];
-    // Only what applies to the selected row (audit XD-tui): `→` on an SPC no pod mounts or a
-    // namespace row moved nothing on screen, and `y` there had no fix to copy.
-    if app.selected_chain().is_some() {
-        actions.push(UiAction::LinkRight);
+    let offered = offered(app);
+    let mut shown = Vec::new();
+    for &a in &offered {
+        let need = hint_cells(app, a);
+        // The trailing gap may fall off the edge; the words may not. A shorter hint after one
+        // left out still fills the room, but not `q quit` (known to all, and read as more
+        // needed than the `R restart` left out before it).
+        let dropped = shown.len() < offered_before(&offered, a);
+        if need.0 > room || (a == UiAction::Quit && dropped) {
+            continue;
+        }
+        room = room.saturating_sub(need.1);
+        shown.push(a);
     }
-    if app.fix_command().is_some() {
-        actions.push(UiAction::CopyFix);
-    }
-    if app.selected_pod().is_some() {
-        actions.push(UiAction::Restart);
-    }
-    if matches!(app.tree.selected_row(), Row::Object { .. }) {
-        actions.push(UiAction::Rotate);
-    }
-    if app.is_lab() {
-        actions.push(UiAction::LabMenu);
-    }
-    actions.push(UiAction::Quit);
     let mut out = Vec::new();
-    for a in actions {
-        let label = match a {
-            UiAction::Help => "help",
-            UiAction::Filter => "filter",
-            UiAction::LinkRight => "link",
-            UiAction::CopyFix => "copy fix",
-            UiAction::Restart => "restart",
-            UiAction::Rotate => "rotate",
-            UiAction::LabMenu => "break/repair",
-            UiAction::Quit => "quit",
-            _ => a.name(),
-        };
+    for a in ORDER.iter().copied().filter(|a| shown.contains(a)) {
         let enabled = app.available(a);
         let key_style = if enabled { t.accent() } else { t.muted() };
-        let key = app.keymap.hint(a);
-        let label = format!(" {label}  ");
-        // The trailing gap may fall off the edge; the words may not.
-        let need = key.chars().count() + label.trim_end().chars().count();
-        if need > room {
-            break;
-        }
-        room = room.saturating_sub(key.chars().count() + label.chars().count());
-        out.push(Span::styled(key, key_style));
+        out.push(Span::styled(app.keymap.hint(a), key_style));
         out.push(Span::styled(
-            label,
+            format!(" {}  ", label(a)),
             if enabled { t.base() } else { t.muted() },
         ));
     }
     out
+}
+
+/// How many hints `offered` lists before `a`.
+fn offered_before(offered: &[UiAction], a: UiAction) -> usize {
+    offered.iter().position(|&b| b == a).unwrap_or(0)
+}
+
+/// The order hints are drawn in, whichever of them fit.
+const ORDER: [UiAction; 8] = [
+    UiAction::Help,
+    UiAction::Filter,
+    UiAction::LinkRight,
+    UiAction::CopyFix,
+    UiAction::Restart,
+    UiAction::Rotate,
+    UiAction::LabMenu,
+    UiAction::Quit,
+];
+
+/// The keys that apply to the selected row (audit XD-tui: `→` on an SPC no pod mounts or a
+/// namespace row moved nothing on screen, and `y` there had no fix to copy), most needed
+/// first: on a chain's row the fix to copy, the links, then what acts on the pod; on a row
+/// of no chain the filter that finds one and the lab's break menu.
+fn offered(app: &App) -> Vec<UiAction> {
+    let mut actions = vec![UiAction::Help];
+    if app.fix_command().is_some() {
+        actions.push(UiAction::CopyFix);
+    }
+    if app.selected_chain().is_some() {
+        actions.push(UiAction::LinkRight);
+    }
+    if app.selected_pod().is_some() {
+        actions.push(UiAction::Restart);
+    }
+    // Where `r` opens a confirmation: an object row, or a pod (or its SPC) that mounts one
+    // secret; elsewhere it says why not (audit XE-tui).
+    if app.rotation_plan().is_ok() {
+        actions.push(UiAction::Rotate);
+    }
+    let lab = app.is_lab().then_some(UiAction::LabMenu);
+    match app.selected_chain() {
+        Some(_) => actions.extend(lab.into_iter().chain([UiAction::Filter])),
+        None => actions.extend([UiAction::Filter].into_iter().chain(lab)),
+    }
+    actions.push(UiAction::Quit);
+    actions
+}
+
+fn label(a: UiAction) -> &'static str {
+    match a {
+        UiAction::Help => "help",
+        UiAction::Filter => "filter",
+        UiAction::LinkRight => "link",
+        UiAction::CopyFix => "copy fix",
+        UiAction::Restart => "restart",
+        UiAction::Rotate => "rotate",
+        UiAction::LabMenu => "break/repair",
+        UiAction::Quit => "quit",
+        _ => a.name(),
+    }
+}
+
+/// A hint's cells without and with its trailing gap.
+fn hint_cells(app: &App, a: UiAction) -> (usize, usize) {
+    let words = app.keymap.hint(a).chars().count() + 1 + label(a).chars().count();
+    (words, words + 2)
 }

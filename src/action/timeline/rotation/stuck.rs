@@ -10,20 +10,32 @@ use super::MountFailures;
 /// rotation poll brings it (FACTS §1, §4, §11), and an earlier pod's failed polls are not its
 /// own (`MountFailures` keeps only the current pod's); its latest FailedMount since the write
 /// (`failed_mounts`, FACTS §3) says why, in kvchain's words.
+/// `(new_pod, unmounted)`: `unmounted`, a pod there before the action whose volume never
+/// mounted (no SecretProviderClassPodStatus, FACTS §1): no rotation poll is its either, and its
+/// failing mount, not the driver's polls nor rotation off, is why it lacks the new version;
+/// its CSI volume's readers wait on that mount (audit XE-tui: "check the driver and provider
+/// logs", "no change observed", and with rotation off "never — rotation is disabled").
 pub(super) fn stuck_reason(
     failures: &MountFailures,
     failed_mounts: &MountFailures,
     poll: &str,
     key: &str,
     secret: Option<bool>,
-    new_pod: bool,
+    (new_pod, unmounted): (bool, bool),
 ) -> String {
     const NEW_POD: &str = "made after the write, its mount reads the vault's latest version when it succeeds (no rotation poll needed), yet no SecretProviderClassPodStatus of this pod shows it";
+    const UNMOUNTED: &str = "its volume has not mounted since before the write (no SecretProviderClassPodStatus); its mount reads the vault's latest version when it succeeds (no rotation poll needed)";
+    let mount_cause = || {
+        (failed_mounts.cause_of_key(key)).unwrap_or_else(|| {
+            "check the pod's FailedMount events and the driver and provider logs".into()
+        })
+    };
+    let last = key.rsplit('|').next().unwrap_or_default();
+    if unmounted && (matches!(last, "mount" | "file") || last.starts_with("mount:")) {
+        return format!("{UNMOUNTED}: {}", mount_cause());
+    }
     match (key.rsplit('|').next(), failures.of_key(key)) {
-        (Some("mount" | "file"), None) if new_pod => match failed_mounts.cause_of_key(key) {
-            Some(cause) => format!("{NEW_POD}: {cause}"),
-            None => format!("{NEW_POD}: check the pod's FailedMount events and the driver and provider logs"),
-        },
+        (Some("mount" | "file"), None) if new_pod => format!("{NEW_POD}: {}", mount_cause()),
         (Some("vault"), _) => "the vault shows no new version".to_string(),
         (Some("mount" | "file"), Some(why)) => format!("its rotation polls fail: {why}"),
         (Some("secret"), Some(why)) => format!("the synced Secret is written from the mount, whose rotation polls fail: {why}"),
