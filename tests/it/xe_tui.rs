@@ -190,6 +190,12 @@ fn says_unmounted(why: &str, who: &str) {
         "{why}"
     );
     assert!(why.contains("KVC104"), "{why}");
+    // In the tree's words: its node has the driver and no ready provider (FACTS §11 'Nodes'),
+    // which the strip calls "no provider" (`catalog::label`), not "no driver".
+    assert!(
+        why.contains("(Pod link: no provider)") && !why.contains("no driver"),
+        "{why}"
+    );
     for wrong in [
         "rotation is disabled",
         "no change observed",

@@ -37,6 +37,10 @@ struct Failure {
     /// How the code is said: the code, or every code the event may stand for when nothing
     /// read tells them apart (`history::alike_label`).
     label: Option<String>,
+    /// The explaining finding's own words on the chain strip (`catalog::label`: a provider
+    /// not ready on the node is "no provider", not its code's "no driver"), where one finding
+    /// names the cause.
+    words: Option<&'static str>,
 }
 
 /// Per pod (`namespace/name`): the latest failure of one event reason seen since the test
@@ -110,6 +114,7 @@ impl MountFailures {
                         last_seen,
                         code,
                         label,
+                        words: None,
                     };
                     self.by_pod.insert(pod, failure);
                 }
@@ -121,6 +126,7 @@ impl MountFailures {
                         last_seen,
                         code: None,
                         label: None,
+                        words: None,
                     });
                 }
             }
@@ -143,10 +149,12 @@ impl MountFailures {
                 && let Some(failure) = (self.by_pod).get_mut(&format!("{}/{}", c.namespace, c.pod))
             {
                 failure.code = Some(f.code);
+                let contradicted = is_contradicted(f);
+                failure.words = (!contradicted).then(|| crate::chain::catalog::label(f));
                 // A failure over grants that look right now ("failed, now looks right") knows
                 // no more than its event: the trainer's repaired wrong-role (KVC502) left a 403
                 // its text reads as KVC501 (audit SSS-azure).
-                failure.label = Some(match is_contradicted(f) {
+                failure.label = Some(match contradicted {
                     true => (f.evidence.iter())
                         .find_map(|e| e.strip_prefix(cited.as_str()))
                         .map_or_else(|| f.code.to_string(), |m| alike_label(f.code, m)),
@@ -183,10 +191,14 @@ impl MountFailures {
         };
         let label = f.label.clone().unwrap_or_else(|| code.to_string());
         // Every code the label names (`KVC501, KVC502 or KVC503`), each in its own words.
-        let causes: Vec<&str> = (label.split([',', ' ']))
-            .filter_map(crate::chain::Code::parse)
-            .map(crate::chain::catalog::short)
-            .collect();
+        let causes: Vec<&str> = match f.words {
+            // As the strip says it, where one finding names the cause (audit XE-tui).
+            Some(words) => vec![words],
+            None => (label.split([',', ' ']))
+                .filter_map(crate::chain::Code::parse)
+                .map(crate::chain::catalog::short)
+                .collect(),
+        };
         let causes = match causes.split_last() {
             Some((last, [])) => last.to_string(),
             Some((last, first)) => format!("{} or {last}", first.join(", ")),
