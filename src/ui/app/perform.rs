@@ -252,7 +252,8 @@ impl App {
             // First / last link, as the moving keys step links there: the tree's first row
             // was selected under the strip's focus, emptying the strip (audit XE-tui).
             Pane::Strip => {
-                let delta = if index == 0 { -9 } else { 9 };
+                let links = LinkKind::ALL.len() as isize;
+                let delta = if index == 0 { -links } else { links };
                 self.step_link(delta, Some((UiAction::Top, UiAction::Bottom)));
             }
             Pane::Tree => {
@@ -291,7 +292,8 @@ impl App {
             self.say(text, Level::Warn);
             return;
         }
-        let i = (self.link.index() as isize + delta).clamp(0, 8) as usize;
+        let last = LinkKind::ALL.len() as isize - 1;
+        let i = (self.link.index() as isize + delta).clamp(0, last) as usize;
         self.link = LinkKind::ALL[i];
         self.detail_scroll = 0;
     }
